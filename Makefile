@@ -1,0 +1,67 @@
+# replearn: set-up, tests and JupyterLab in two commands.
+#   make lab    install what is missing, then open JupyterLab on notebooks/
+#   make test   install what is missing, then run every test
+# Both are idempotent. Heavy caches live outside the checkout, in
+# $(REPLEARN_CACHE): the cargo target folder, uv's wheel cache, the pre-built
+# kernel folders. The venv (.venv) is per checkout; uv fills it from its cache
+# with hard links, in seconds once the wheels are cached.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+ROOT := $(abspath .)
+REPLEARN_CACHE ?= $(HOME)/.cache/replearn
+export REPLEARN_CACHE
+export CARGO_TARGET_DIR ?= $(REPLEARN_CACHE)/target
+export UV_CACHE_DIR ?= $(REPLEARN_CACHE)/uv
+# tch 0.24 builds against the venv's torch==2.11.0.
+export LIBTORCH_USE_PYTORCH := 1
+VENV := $(ROOT)/.venv
+export VIRTUAL_ENV := $(VENV)
+export PATH := $(VENV)/bin:$(PATH)
+UV := $(REPLEARN_CACHE)/tools/bin/uv
+UV_VERSION := 0.13.9
+CARGO_JOBS ?= $(shell nproc)
+RELEASE := $(CARGO_TARGET_DIR)/release
+BINARIES := replearn-kernel replearn-grade
+
+.PHONY: lab test setup venv rust-src binaries kernel bench clean-kernel-cache
+
+lab: setup
+	cd notebooks && jupyter lab --notebook-dir=$(ROOT)/notebooks
+
+test: setup
+	$(CARGO_TEST)
+
+# Everything a notebook needs: venv, binaries, kernelspec, pre-built kernel folder.
+setup: kernel
+
+$(UV):
+	python3 -m venv $(REPLEARN_CACHE)/tools
+	$(REPLEARN_CACHE)/tools/bin/pip install -q uv==$(UV_VERSION)
+
+$(VENV)/.installed: requirements.txt | $(UV)
+	$(UV) venv -q --allow-existing --python python3 $(VENV)
+	$(UV) pip install -q --python $(VENV)/bin/python -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+rust-src:
+	@rustup component list --installed 2>/dev/null | grep -q '^rust-src' || rustup component add rust-src
+
+# One cargo invocation for set-up and tests (`cargo test --no-run` also builds
+# the binaries), so both see the same features and nothing is built twice.
+# cargo decides what to rebuild; when nothing changed this takes seconds.
+CARGO_TEST := cargo test --release --workspace -j $(CARGO_JOBS)
+binaries: venv rust-src
+	$(CARGO_TEST) --no-run
+	@for b in $(BINARIES); do cmp -s $(RELEASE)/$$b $(VENV)/bin/$$b || install -m 755 $(RELEASE)/$$b $(VENV)/bin/$$b; done
+
+kernel: binaries
+	$(VENV)/bin/replearn-kernel install --venv $(VENV)
+	$(VENV)/bin/replearn-grade warm
+
+bench: setup
+	$(VENV)/bin/python scripts/bench_kernel.py
+
+clean-kernel-cache:
+	rm -rf $(REPLEARN_CACHE)/evcxr

@@ -1,0 +1,132 @@
+//! Per-kernel build folders copied from one pre-built template.
+//!
+//! evcxr compiles every cell in a crate folder (`EVCXR_TMPDIR`). A fresh folder
+//! rebuilds tch (about 5 minutes); a folder left by an earlier kernel is fast
+//! but can serve only one kernel at a time. So the set-up builds a template
+//! once (`replearn-grade warm`), and every kernel or grading run starts from a
+//! private copy of it, removed when the run ends.
+use crate::paths::{cache_dir, short_hash};
+use crate::startup::startup_script;
+use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
+
+/// The cache folders of one checkout.
+#[derive(Debug, Clone)]
+pub struct BuildDirs {
+    /// The pre-built template (`.../template`), complete when it holds `READY_FILE`.
+    pub template: PathBuf,
+    /// Where live sessions are (`.../sessions/<pid>-<n>`).
+    pub sessions: PathBuf,
+}
+
+/// Marks a finished template; holds the fingerprint of what it was built from.
+pub const READY_FILE: &str = "replearn-ready";
+
+impl BuildDirs {
+    pub fn for_root(root: &Path) -> Self {
+        let base = cache_dir().join("evcxr").join(short_hash(root.as_os_str().as_encoded_bytes()));
+        BuildDirs { template: base.join("template"), sessions: base.join("sessions") }
+    }
+
+    /// The fingerprint stored in the template, if it is complete.
+    pub fn template_fingerprint(&self) -> Option<String> {
+        std::fs::read_to_string(self.template.join(READY_FILE)).ok()
+    }
+}
+
+/// What the template depends on: the start-up script and the library's sources.
+pub fn fingerprint(root: &Path) -> Result<String> {
+    let mut files = vec![root.join("Cargo.toml"), root.join("Cargo.lock"), root.join("build.rs")];
+    collect_files(&root.join("src"), &mut files)?;
+    files.sort();
+    let mut data = startup_script(root)?.into_bytes();
+    for f in files {
+        if let Ok(bytes) = std::fs::read(&f) {
+            data.extend_from_slice(f.as_os_str().as_encoded_bytes());
+            data.extend_from_slice(&bytes);
+        }
+    }
+    Ok(short_hash(&data))
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_files(&path, out)?;
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// A private build folder (`tmp/`) and evcxr config folder (`config/`) for one run.
+#[derive(Debug)]
+pub struct Session {
+    pub dir: PathBuf,
+    pub tmpdir: PathBuf,
+    pub config_dir: PathBuf,
+    /// Whether the build folder started from the pre-built template.
+    pub from_template: bool,
+}
+
+impl Session {
+    /// Copies the template into a new session folder and removes folders of
+    /// sessions whose process has ended.
+    pub fn create(root: &Path) -> Result<Session> {
+        let dirs = BuildDirs::for_root(root);
+        std::fs::create_dir_all(&dirs.sessions).with_context(|| format!("creating {}", dirs.sessions.display()))?;
+        remove_stale_sessions(&dirs.sessions);
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let dir = dirs.sessions.join(format!("{}-{nanos}", std::process::id()));
+        let tmpdir = dir.join("tmp");
+        let config_dir = dir.join("config");
+        std::fs::create_dir_all(&config_dir)?;
+        let from_template = dirs.template_fingerprint().is_some();
+        if from_template {
+            copy_tree(&dirs.template, &tmpdir)?;
+        } else {
+            std::fs::create_dir_all(&tmpdir)?;
+        }
+        Ok(Session { dir, tmpdir, config_dir, from_template })
+    }
+
+    /// Points evcxr at this session (read when evcxr starts its child).
+    pub fn activate(&self) {
+        std::env::set_var("EVCXR_TMPDIR", &self.tmpdir);
+        std::env::set_var("EVCXR_CONFIG_DIR", &self.config_dir);
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Copies a folder tree (reflinks where the file system has them).
+pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    let status = std::process::Command::new("cp")
+        .arg("-a")
+        .arg("--reflink=auto")
+        .arg(from)
+        .arg(to)
+        .status()
+        .context("running cp")?;
+    anyhow::ensure!(status.success(), "copying {} to {} failed", from.display(), to.display());
+    Ok(())
+}
+
+fn remove_stale_sessions(sessions: &Path) {
+    let Ok(entries) = std::fs::read_dir(sessions) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let pid = name.to_string_lossy().split('-').next().and_then(|p| p.parse::<u32>().ok());
+        if let Some(pid) = pid {
+            if !Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+"""Drive the installed "replearn" kernel with real Jupyter clients.
+
+Run by kernels/tests/jupyter.rs with the venv's Python. Checks:
+  1. nbclient executes notebooks/00_welcome.ipynb on the kernel, and the image
+     cell shows a PNG of the expected size and colours;
+  2. the kernel's child process (where cells run) has libtorch_cuda.so mapped,
+     and replearn::device() agrees with libtorch about CUDA.
+"""
+import base64
+import io
+import struct
+import sys
+import zlib
+from pathlib import Path
+
+import nbformat
+from jupyter_client.manager import start_new_kernel
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def png_size_and_first_pixel(data: bytes):
+    """Width, height and the RGB of pixel (0, 0) of an 8-bit RGB PNG, without Pillow."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat, width, height = 8, b"", None, None
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, colour = struct.unpack(">IIBB", body[:10])
+            assert (depth, colour) == (8, 2), "expected 8-bit RGB"
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    raw = zlib.decompress(idat)
+    # Every PNG filter predicts 0 for the first pixel of the first row, so its
+    # bytes follow the filter-type byte unchanged.
+    return width, height, tuple(raw[1:4])
+
+
+def check_welcome_notebook():
+    nb = nbformat.read(ROOT / "notebooks" / "00_welcome.ipynb", as_version=4)
+    client = NotebookClient(nb, kernel_name="replearn", timeout=600, startup_timeout=120,
+                            resources={"metadata": {"path": str(ROOT / "notebooks")}})
+    client.execute()
+    cells = {c.metadata.get("replearn", {}).get("id"): c for c in nb.cells}
+    outputs = cells["welcome-image"].outputs
+    pngs = [o["data"]["image/png"] for o in outputs if "image/png" in o.get("data", {})]
+    assert pngs, f"no image/png output from the image cell: {outputs}"
+    width, height, pixel = png_size_and_first_pixel(base64.b64decode(pngs[0]))
+    assert (width, height) == (64, 64), (width, height)
+    assert pixel == (0, 0, 128), pixel
+    svgs = [o["data"]["image/svg+xml"] for o in cells["welcome-plot"].outputs if "image/svg+xml" in o.get("data", {})]
+    assert svgs and "sin x" in "".join(svgs), "plot missing"
+    print("nbclient ran the welcome notebook on the replearn kernel: image and plot shown")
+
+
+def run_cell(client, code):
+    msg_id = client.execute(code)
+    result, errors, streams = None, [], []
+    while True:
+        msg = client.get_iopub_msg(timeout=300)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        kind, content = msg["msg_type"], msg["content"]
+        if kind in ("execute_result", "display_data"):
+            result = content["data"].get("text/plain", result)
+        elif kind == "error":
+            errors.append(content)
+        elif kind == "stream":
+            streams.append(content["text"])
+        elif kind == "status" and content["execution_state"] == "idle":
+            return result, errors, "".join(streams)
+
+
+def check_cuda_backend_loaded():
+    km, kc = start_new_kernel(kernel_name="replearn", startup_timeout=120)
+    try:
+        mapped, errors, _ = run_cell(kc, 'std::fs::read_to_string("/proc/self/maps").unwrap().contains("libtorch_cuda.so")')
+        assert not errors, errors
+        assert mapped == "true", f"libtorch_cuda.so is not mapped in the kernel child: {mapped}"
+        agree, errors, _ = run_cell(kc, "tch::Cuda::is_available() == device().is_cuda()")
+        assert not errors and agree == "true", (agree, errors)
+        report, errors, out = run_cell(kc, 'println!("{}", DeviceReport::probe());')
+        print("kernel child has libtorch_cuda.so mapped;", out.strip().splitlines()[0])
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+if __name__ == "__main__":
+    check_cuda_backend_loaded()
+    check_welcome_notebook()
+    print("jupyter kernel checks passed")
+    sys.exit(0)

@@ -1,0 +1,136 @@
+//! `replearn-grade run` on real notebooks: outputs written as Jupyter would,
+//! failures named by cell, with the kernel's start-up.
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn run(notebook: &Path, out: &Path, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_replearn-grade"))
+        .arg("run")
+        .arg(notebook)
+        .arg("-o")
+        .arg(out)
+        .args(extra)
+        .output()
+        .expect("replearn-grade runs")
+}
+
+fn cell_by_id<'a>(nb: &'a Value, id: &str) -> &'a Value {
+    nb["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["metadata"]["replearn"]["id"] == id)
+        .unwrap_or_else(|| panic!("no cell {id}"))
+}
+
+fn output_data<'a>(cell: &'a Value, mime: &str) -> Option<&'a Value> {
+    cell["outputs"].as_array()?.iter().find_map(|o| o["data"].get(mime))
+}
+
+fn text_of(v: &Value) -> String {
+    match v {
+        Value::Array(lines) => lines.iter().filter_map(Value::as_str).collect(),
+        Value::String(s) => s.clone(),
+        _ => String::new(),
+    }
+}
+
+#[test]
+fn welcome_notebook_runs_and_shows_its_image_plot_and_loss_curve() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("welcome.out.ipynb");
+    let result = run(&root().join("notebooks/00_welcome.ipynb"), &out, &["--timeout", "300"]);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(result.status.success(), "welcome notebook failed:\n{stderr}");
+    let nb: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+
+    let total = output_data(cell_by_id(&nb, "welcome-tensor"), "text/plain").map(text_of).unwrap_or_default();
+    assert_eq!(total.trim(), "83.0");
+
+    // The gradient image: red grows to the right, green downwards, blue 0.5.
+    let png_b64 = output_data(cell_by_id(&nb, "welcome-image"), "image/png").and_then(Value::as_str).expect("image/png output");
+    use base64::Engine;
+    let png = base64::engine::general_purpose::STANDARD.decode(png_b64.trim()).unwrap();
+    let img = image::load_from_memory(&png).unwrap().to_rgb8();
+    assert_eq!((img.width(), img.height()), (64, 64));
+    assert_eq!(img.get_pixel(0, 0).0, [0, 0, 128]);
+    assert_eq!(img.get_pixel(63, 0).0, [255, 0, 128]);
+    assert_eq!(img.get_pixel(0, 63).0, [0, 255, 128]);
+
+    let svg = output_data(cell_by_id(&nb, "welcome-plot"), "image/svg+xml").map(text_of).expect("svg plot");
+    assert!(svg.contains("sin x") && svg.contains("cos x"));
+
+    let train = cell_by_id(&nb, "welcome-train");
+    let streams: String = train["outputs"].as_array().unwrap().iter().map(|o| text_of(&o["text"])).collect();
+    assert!(streams.contains("two moons 200/200 (100%) loss"), "progress lines missing:\n{streams}");
+    assert!(streams.contains("training accuracy: "));
+    let curve = output_data(cell_by_id(&nb, "welcome-history"), "image/svg+xml").map(text_of).expect("loss curve");
+    assert!(curve.contains("cross-entropy"));
+}
+
+#[test]
+fn a_panicking_cell_fails_the_run_and_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.ipynb");
+    let result = run(&root().join("kernels/tests/fixtures/panics.ipynb"), &out, &[]);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cell 2 failed: panicked"), "{stderr}");
+    assert!(stderr.contains("the list must not be empty"), "{stderr}");
+    let nb: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let cells = nb["cells"].as_array().unwrap();
+    assert_eq!(text_of(&cells[0]["outputs"][0]["text"]), "x = 4\n");
+    let errors: Vec<&Value> = cells[1]["outputs"].as_array().unwrap().iter().filter(|o| o["output_type"] == "error").collect();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0]["ename"], "Panic");
+    assert_eq!(cells[2]["outputs"], Value::Array(vec![]), "the run stops at the first failure");
+}
+
+#[test]
+fn a_compile_error_is_shown_against_the_cells_own_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.ipynb");
+    let result = run(&root().join("kernels/tests/fixtures/compile_error.ipynb"), &out, &[]);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cell 2 failed: does not compile"), "{stderr}");
+    assert!(stderr.contains("--> line 2"), "{stderr}");
+    assert!(stderr.contains("let b: String = a + 1;"), "{stderr}");
+}
+
+#[test]
+fn an_error_returned_with_question_mark_fails_the_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.ipynb");
+    let result = run(&root().join("kernels/tests/fixtures/question_mark.ipynb"), &out, &[]);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cell 2 failed: returned an error: invalid digit"), "{stderr}");
+}
+
+#[test]
+fn warnings_on_stderr_do_not_fail_a_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.ipynb");
+    let result = run(&root().join("kernels/tests/fixtures/stderr_warning.ipynb"), &out, &[]);
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    let nb: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let outputs = nb["cells"][0]["outputs"].as_array().unwrap();
+    assert!(outputs.iter().any(|o| o["name"] == "stderr" && text_of(&o["text"]).contains("only a warning")));
+}
+
+#[test]
+fn an_unreadable_notebook_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.ipynb");
+    std::fs::write(&bad, "{\"cells\": [").unwrap();
+    let result = run(&bad, &dir.path().join("out.ipynb"), &[]);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(2));
+    assert!(stderr.contains("bad.ipynb is not a valid Jupyter notebook"), "{stderr}");
+}

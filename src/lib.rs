@@ -1,0 +1,26 @@
+//! # replearn
+//!
+//! A course kit for representation learning on [`tch`] (libtorch): data sets,
+//! models, losses, training loops and figures, used from Rust notebooks.
+//!
+//! Notebooks start with `use replearn::prelude::*;` (the `replearn` Jupyter
+//! kernel does it for you). Every figure is a [`viz::Figure`]: inline in a
+//! notebook, a file elsewhere.
+//!
+//! Tensors live on [`device()`]: CUDA when a GPU is present, else the CPU.
+
+pub mod data;
+mod device;
+mod error;
+pub mod models;
+pub mod prelude;
+mod seed;
+pub mod train;
+pub mod viz;
+
+pub use device::{device, load_cuda_backend, DeviceReport, LIBTORCH_LIB};
+pub use error::{Error, Result};
+pub use seed::seed;
+
+/// Re-exported so that notebooks and dependants use the same `tch`.
+pub use tch;

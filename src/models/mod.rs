@@ -1,0 +1,4 @@
+//! Models used across the notebooks.
+mod mlp;
+
+pub use self::mlp::{Mlp, MlpConfig};

@@ -1,0 +1,10 @@
+//! Everything a notebook needs, for `use replearn::prelude::*;`.
+pub use crate::data::TwoMoons;
+pub use crate::models::{Mlp, MlpConfig};
+pub use crate::train::{History, Progress};
+pub use crate::viz::{
+    image_figure, make_grid, show_images, Display as _, Figure, GridConfig, LinePlot,
+};
+pub use crate::{device, seed, DeviceReport, Error, Result};
+pub use tch::nn::{self, Module, ModuleT, OptimizerConfig};
+pub use tch::{Device, Kind, Tensor};

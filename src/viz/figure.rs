@@ -1,0 +1,96 @@
+//! A rendered figure: PNG bytes or SVG text, shown inline in a notebook or saved to a file.
+use crate::{Error, Result};
+use base64::Engine;
+use std::path::Path;
+
+/// A finished picture. Returned by every visualiser in [`crate::viz`].
+///
+/// In a notebook, a cell whose last expression is a `Figure` shows it inline;
+/// elsewhere, [`Figure::save`] writes it (`.png` or `.svg`, matching the kind).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Figure {
+    /// A PNG file's bytes.
+    Png(Vec<u8>),
+    /// An SVG document.
+    Svg(String),
+}
+
+impl Figure {
+    /// The MIME type Jupyter uses for this figure.
+    pub fn mime_type(&self) -> &'static str {
+        match self {
+            Figure::Png(_) => "image/png",
+            Figure::Svg(_) => "image/svg+xml",
+        }
+    }
+
+    /// The file extension that matches the content.
+    pub fn extension(&self) -> &'static str {
+        match self {
+            Figure::Png(_) => "png",
+            Figure::Svg(_) => "svg",
+        }
+    }
+
+    /// Writes the figure to `path`; the extension must match the kind (`png` or `svg`).
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if !ext.eq_ignore_ascii_case(self.extension()) {
+            return Err(Error::InvalidArgument(format!(
+                "{}: this figure is {}; save it with the extension .{}",
+                path.display(),
+                self.mime_type(),
+                self.extension()
+            )));
+        }
+        let bytes: &[u8] = match self {
+            Figure::Png(b) => b,
+            Figure::Svg(s) => s.as_bytes(),
+        };
+        std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
+    }
+
+    /// The block evcxr reads from a cell's stdout to show rich output.
+    pub fn evcxr_block(&self) -> String {
+        let body = match self {
+            Figure::Png(b) => base64::engine::general_purpose::STANDARD.encode(b),
+            Figure::Svg(s) => s.clone(),
+        };
+        format!("EVCXR_BEGIN_CONTENT {}\n{}\nEVCXR_END_CONTENT", self.mime_type(), body)
+    }
+}
+
+/// Values that show themselves inline in the notebook (evcxr calls `evcxr_display`
+/// on a cell's last expression). In the prelude, so that tensors display as images.
+pub trait Display {
+    /// Prints the value's rich representation for evcxr.
+    fn evcxr_display(&self);
+}
+
+impl Display for Figure {
+    fn evcxr_display(&self) {
+        println!("{}", self.evcxr_block());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn save_checks_extension_and_writes_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let svg = Figure::Svg("<svg/>".into());
+        let err = svg.save(dir.path().join("a.png")).unwrap_err().to_string();
+        assert!(err.contains(".svg"), "{err}");
+        svg.save(dir.path().join("a.svg")).unwrap();
+        assert_eq!(std::fs::read_to_string(dir.path().join("a.svg")).unwrap(), "<svg/>");
+    }
+
+    #[test]
+    fn evcxr_block_base64_encodes_png() {
+        let block = Figure::Png(vec![1, 2, 3]).evcxr_block();
+        assert_eq!(block, "EVCXR_BEGIN_CONTENT image/png\nAQID\nEVCXR_END_CONTENT");
+    }
+}

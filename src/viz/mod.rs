@@ -1,0 +1,8 @@
+//! Figures: image grids from tensors, line charts; inline in notebooks, files elsewhere.
+mod figure;
+mod image;
+mod line_plot;
+
+pub use self::figure::{Display, Figure};
+pub use self::image::{image_figure, looks_like_image, make_grid, show_images, tensor_to_image, to_unit_range, GridConfig};
+pub use self::line_plot::{LinePlot, Series};
