@@ -12,6 +12,7 @@
 pub mod data;
 mod device;
 mod error;
+pub mod losses;
 pub mod models;
 pub mod prelude;
 mod seed;

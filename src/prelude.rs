@@ -1,6 +1,6 @@
 //! Everything a notebook needs, for `use replearn::prelude::*;`.
-pub use crate::data::TwoMoons;
-pub use crate::models::{Mlp, MlpConfig};
+pub use crate::data::{ShapeKind, Shapes, ShapesConfig, TwoMoons};
+pub use crate::models::{l2_normalize, Mlp, MlpConfig, ShapesDecoder, ShapesEncoder, ShapesEncoderConfig};
 pub use crate::train::{History, Progress};
 pub use crate::viz::{
     image_figure, make_grid, show_images, Display as _, Figure, GridConfig, LinePlot,
