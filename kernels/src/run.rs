@@ -25,11 +25,17 @@ pub struct RunOptions {
     pub runner: RunnerConfig,
     /// Run every cell even after one fails (by default the run stops, like nbconvert).
     pub keep_going: bool,
+    /// Print how long the start-up and each cell took (compiling included) to stderr.
+    pub timings: bool,
 }
 
 /// Runs every code cell of `notebook` in order, filling in its outputs.
 pub fn run_notebook(root: &Path, notebook: &mut Notebook, options: &RunOptions) -> Result<RunReport> {
+    let started = std::time::Instant::now();
     let mut runner = Runner::start(root, options.runner.clone())?;
+    if options.timings {
+        eprintln!("start-up: {:.2} s", started.elapsed().as_secs_f64());
+    }
     let mut report = RunReport::default();
     let mut count = 0;
     for index in 0..notebook.cells().len() {
@@ -42,6 +48,9 @@ pub fn run_notebook(root: &Path, notebook: &mut Notebook, options: &RunOptions) 
         count += 1;
         let outcome = runner.run_cell(&source);
         report.cells_run += 1;
+        if options.timings {
+            eprintln!("{label}: {:.2} s", outcome.duration.as_secs_f64());
+        }
         let cell = &mut notebook.cells_mut()[index];
         cell["execution_count"] = json!(count);
         cell["outputs"] = Value::Array(outputs_of(&outcome, count));

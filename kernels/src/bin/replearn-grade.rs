@@ -9,9 +9,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 const USAGE: &str = "usage:
-  replearn-grade run NOTEBOOK.ipynb [-o OUT.ipynb] [--timeout SECONDS] [--keep-going]
+  replearn-grade run NOTEBOOK.ipynb [-o OUT.ipynb] [--timeout SECONDS] [--keep-going] [--timings]
       Run every code cell with the kernel's start-up; write the outputs to OUT
       (default: NOTEBOOK.out.ipynb). Exits 1 naming the first failing cell.
+      --timings prints how long the start-up and each cell took.
   replearn-grade warm [--force]
       Pre-build the folder every kernel and run starts from (done by make).";
 
@@ -53,6 +54,7 @@ fn cmd_run(args: &[String]) -> Result<i32> {
         match arg.as_str() {
             "-o" | "--output" => output = it.next().map(PathBuf::from),
             "--keep-going" => options.keep_going = true,
+            "--timings" => options.timings = true,
             "--timeout" => {
                 let value = it.next().map(String::as_str).unwrap_or("");
                 let secs: f64 = value
