@@ -9,6 +9,7 @@
 //!
 //! Tensors live on [`device()`]: CUDA when a GPU is present, else the CPU.
 
+pub mod augment;
 pub mod data;
 mod device;
 mod error;

@@ -1,4 +1,5 @@
 //! Everything a notebook needs, for `use replearn::prelude::*;`.
+pub use crate::augment::{augmentation_figure, AugmentationSet, Augmenter};
 pub use crate::data::{ShapeKind, Shapes, ShapesConfig, TwoMoons};
 pub use crate::models::{l2_normalize, Mlp, MlpConfig, ShapesDecoder, ShapesEncoder, ShapesEncoderConfig};
 pub use crate::train::{History, Progress};

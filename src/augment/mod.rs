@@ -1,0 +1,7 @@
+//! Augmentations for contrastive learning, on batches of tensors (CPU or GPU).
+mod colour;
+pub mod geometry;
+mod sets;
+
+pub use self::colour::{adjust_brightness, adjust_contrast, adjust_hue, adjust_saturation, grayscale, hsv_to_rgb, rgb_to_hsv};
+pub use self::sets::{augmentation_figure, AugmentationSet, Augmenter};
