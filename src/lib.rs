@@ -13,6 +13,7 @@ pub mod augment;
 pub mod data;
 mod device;
 mod error;
+pub mod eval;
 pub mod losses;
 pub mod models;
 pub mod prelude;
