@@ -4,7 +4,7 @@
 //! Coordinates are normalised to the *input* image: [-1, 1] spans it (pixel
 //! centres at `(2i + 1) / S - 1`). Each map sends a point of the output image to
 //! the point of the input it is read from; a point outside [-1, 1] reads black.
-use tch::{Device, Kind, Tensor};
+use tch::{Kind, Tensor};
 
 /// A 3x3 matrix acting on homogeneous points `(x, y, 1)`.
 pub type Mat3 = [[f64; 3]; 3];
@@ -108,6 +108,7 @@ pub fn crop_box(cx: f64, cy: f64, hw: f64, hh: f64) -> Mat3 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tch::Device;
 
     fn image() -> Tensor {
         Tensor::arange(2 * 3 * 4 * 4, (Kind::Float, Device::Cpu)).reshape([2, 3, 4, 4])

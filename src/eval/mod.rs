@@ -1,6 +1,8 @@
 //! Evaluating representations: features of a data set, neighbours, probes.
+mod factor_table;
 mod features;
 mod neighbours;
 
 pub use self::features::{encode_shapes, query_indices};
 pub use self::neighbours::{knn_accuracy, nearest_neighbours, squared_distances};
+pub use self::factor_table::{FactorProbe, FactorTable, HUE_BINS, LOCATION_GRID, PROBE_K};
