@@ -18,6 +18,7 @@ pub mod losses;
 pub mod models;
 pub mod prelude;
 mod seed;
+pub mod theory;
 pub mod train;
 pub mod viz;
 
