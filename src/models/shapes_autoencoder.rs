@@ -99,11 +99,7 @@ impl ShapesDecoder {
 impl Module for ShapesDecoder {
     fn forward(&self, z: &Tensor) -> Tensor {
         let h = self.fc.forward(z).relu().reshape([-1, self.first_channels, 1, 1]);
-        let last = self.deconvs.len() - 1;
-        self.deconvs.iter().enumerate().fold(h, |h, (i, d)| {
-            let y = d.forward(&h);
-            if i < last { y.relu() } else { y }
-        })
+        super::mlp::relu_between(&self.deconvs, &h)
     }
 }
 

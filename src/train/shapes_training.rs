@@ -73,21 +73,10 @@ pub fn train_autoencoder(
     config: &TrainConfig,
     loss: ReconstructionLossFn,
 ) -> Result<History> {
-    let mut opt = nn::Adam::default().build(vs, config.learning_rate)?;
-    let mut history = History::new("reconstruction MSE");
-    let mut progress = Progress::new("autoencoder", config.steps(shapes.len()));
-    for epoch in 0..config.epochs {
-        for idx in config.batches(shapes.len(), epoch) {
-            let x = shapes.images(&idx, config.device)?;
-            let l = loss(&decoder.forward(&encoder.forward(&x)), &x);
-            opt.backward_step(&l);
-            let value = l.double_value(&[]);
-            history.push(epoch, value);
-            progress.step(value);
-        }
-    }
-    progress.finish();
-    Ok(history)
+    run_epochs(vs, shapes.len(), config, "autoencoder", "reconstruction MSE", |idx| {
+        let x = shapes.images(idx, config.device)?;
+        Ok(loss(&decoder.forward(&encoder.forward(&x)), &x))
+    })
 }
 
 /// Trains `encoder` (parameters in `vs`; it should L2-normalise its output)
@@ -101,18 +90,33 @@ pub fn train_contrastive(
     config: &TrainConfig,
     loss: ContrastiveLossFn,
 ) -> Result<History> {
-    let mut opt = nn::Adam::default().build(vs, config.learning_rate)?;
-    let mut history = History::new("InfoNCE");
     let label = format!("contrastive {:?}", augmenter.set);
-    let mut progress = Progress::new(label, config.steps(shapes.len()));
+    run_epochs(vs, shapes.len(), config, &label, "InfoNCE", |idx| {
+        let x = shapes.images_unit(idx, config.device)?;
+        let a = augmenter.apply(&x)? * 2.0 - 1.0;
+        let b = augmenter.apply(&x)? * 2.0 - 1.0;
+        Ok(loss(&encoder.forward(&a), &encoder.forward(&b), config.temperature))
+    })
+}
+
+/// The loop both trainings share: Adam over `vs`, seeded shuffled batches of
+/// `n` indices, one optimiser step on the loss `step` returns, progress and history.
+fn run_epochs(
+    vs: &nn::VarStore,
+    n: usize,
+    config: &TrainConfig,
+    label: &str,
+    loss_name: &str,
+    mut step: impl FnMut(&[i64]) -> Result<Tensor>,
+) -> Result<History> {
+    let mut opt = nn::Adam::default().build(vs, config.learning_rate)?;
+    let mut history = History::new(loss_name);
+    let mut progress = Progress::new(label, config.steps(n));
     for epoch in 0..config.epochs {
-        for idx in config.batches(shapes.len(), epoch) {
-            let x = shapes.images_unit(&idx, config.device)?;
-            let a = augmenter.apply(&x)? * 2.0 - 1.0;
-            let b = augmenter.apply(&x)? * 2.0 - 1.0;
-            let l = loss(&encoder.forward(&a), &encoder.forward(&b), config.temperature);
-            opt.backward_step(&l);
-            let value = l.double_value(&[]);
+        for idx in config.batches(n, epoch) {
+            let loss = step(&idx)?;
+            opt.backward_step(&loss);
+            let value = loss.double_value(&[]);
             history.push(epoch, value);
             progress.step(value);
         }

@@ -1,6 +1,7 @@
 //! Line charts (loss curves, accuracy against a parameter) as SVG.
 use super::figure::{Display, Figure};
 use crate::{Error, Result};
+use plotters::coord::ranged1d::{Ranged, ValueFormatter};
 use plotters::prelude::*;
 
 /// One named line: `y[i]` plotted at `x[i]`.
@@ -110,40 +111,31 @@ impl LinePlot {
                 .x_label_area_size(36)
                 .y_label_area_size(56);
             if self.log_y {
-                let mut chart = builder
+                let chart = builder
                     .build_cartesian_2d(x0..x1, (y0.max(f64::MIN_POSITIVE)..y1).log_scale())
                     .map_err(plot_err)?;
-                chart
-                    .configure_mesh()
-                    .x_desc(&self.x_label)
-                    .y_desc(&self.y_label)
-                    .draw()
-                    .map_err(plot_err)?;
-                self.draw_series(&mut chart)?;
+                self.draw_on(chart)?;
             } else {
-                let mut chart = builder.build_cartesian_2d(x0..x1, y0..y1).map_err(plot_err)?;
-                chart
-                    .configure_mesh()
-                    .x_desc(&self.x_label)
-                    .y_desc(&self.y_label)
-                    .draw()
-                    .map_err(plot_err)?;
-                self.draw_series(&mut chart)?;
+                self.draw_on(builder.build_cartesian_2d(x0..x1, y0..y1).map_err(plot_err)?)?;
             }
             root.present().map_err(plot_err)?;
         }
         Ok(Figure::Svg(svg))
     }
 
-    fn draw_series<'a, DB, X, Y>(
-        &self,
-        chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
-    ) -> Result<()>
+    /// Axes, labels, lines and legend, on linear or logarithmic coordinates.
+    fn draw_on<'a, DB, X, Y>(&self, mut chart: ChartContext<'a, DB, Cartesian2d<X, Y>>) -> Result<()>
     where
         DB: DrawingBackend + 'a,
-        X: plotters::coord::ranged1d::Ranged<ValueType = f64>,
-        Y: plotters::coord::ranged1d::Ranged<ValueType = f64>,
+        X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+        Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
     {
+        chart
+            .configure_mesh()
+            .x_desc(&self.x_label)
+            .y_desc(&self.y_label)
+            .draw()
+            .map_err(plot_err)?;
         for (i, s) in self.series.iter().enumerate() {
             let color = Palette99::pick(i).to_rgba();
             let pts: Vec<(f64, f64)> = s
