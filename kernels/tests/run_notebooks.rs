@@ -134,3 +134,37 @@ fn an_unreadable_notebook_is_a_clear_error() {
     assert_eq!(result.status.code(), Some(2));
     assert!(stderr.contains("bad.ipynb is not a valid Jupyter notebook"), "{stderr}");
 }
+
+#[test]
+fn shapes_assignment_runs_end_to_end_in_quick_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("shapes.out.ipynb");
+    let result = Command::new(env!("CARGO_BIN_EXE_replearn-grade"))
+        .args(["run", "--timeout", "300", "-o"])
+        .arg(&out)
+        .arg(root().join("notebooks/01_shapes_source.ipynb"))
+        .env("REPLEARN_QUICK", "1")
+        .current_dir(dir.path())
+        .output()
+        .expect("replearn-grade runs");
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(result.status.success(), "shapes notebook failed:\n{stderr}");
+    let nb: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let stdout_of = |id: &str| -> String {
+        cell_by_id(&nb, id)["outputs"].as_array().unwrap().iter().filter(|o| o["name"] == "stdout").map(|o| text_of(&o["text"])).collect()
+    };
+    assert!(stdout_of("setup").contains("mode: quick"));
+    assert!(stdout_of("test-ae-loss").contains("value and gradient are right"));
+    assert!(stdout_of("test-contrastive-loss").contains("are right"));
+    assert!(stdout_of("test-contrastive-gradient").contains("gradient is right"));
+    let table = stdout_of("factor-table");
+    for row in ["| random (untrained) |", "| autoencoder |", "| contrastive A |", "| contrastive B |", "| contrastive C |", "| chance"] {
+        assert!(table.contains(row), "factor table lacks {row}:\n{table}");
+    }
+    for id in ["data", "nn-ae-val", "aug-c", "nn-c"] {
+        assert!(output_data(cell_by_id(&nb, id), "image/png").is_some(), "{id} shows no image");
+    }
+    assert!(output_data(cell_by_id(&nb, "train-ae"), "image/svg+xml").is_some(), "no loss curve");
+    assert!(dir.path().join("checkpoints/shapes_autoencoder.safetensors").exists(), "checkpoint not written");
+    assert!(stdout_of("theory-groups").contains("tight: diameters"));
+}
