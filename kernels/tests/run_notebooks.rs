@@ -168,3 +168,56 @@ fn shapes_assignment_runs_end_to_end_in_quick_mode() {
     assert!(dir.path().join("checkpoints/shapes_autoencoder.safetensors").exists(), "checkpoint not written");
     assert!(stdout_of("theory-groups").contains("tight: diameters"));
 }
+
+#[test]
+fn shapes_student_version_is_current_and_first_fails_at_a_fixme() {
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = dir.path().join("student.ipynb");
+    let made = Command::new(env!("CARGO_BIN_EXE_replearn-grade"))
+        .arg("assign")
+        .arg(root().join("notebooks/01_shapes_source.ipynb"))
+        .arg("-o")
+        .arg(&fresh)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let committed = std::fs::read_to_string(root().join("notebooks/01_shapes.ipynb")).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&fresh).unwrap(),
+        committed,
+        "notebooks/01_shapes.ipynb is stale: regenerate it with replearn-grade assign"
+    );
+    for leak in ["BEGIN SOLUTION", "cross_entropy_for_logits", "square().mean", "test-contrastive-gradient"] {
+        assert!(!committed.contains(leak), "the student version contains {leak:?}");
+    }
+    let result = Command::new(env!("CARGO_BIN_EXE_replearn-grade"))
+        .args(["run", "--timeout", "300", "-o"])
+        .arg(dir.path().join("out.ipynb"))
+        .arg(&fresh)
+        .env("REPLEARN_QUICK", "1")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cell 9 (id \"test-ae-loss\") failed: panicked: FIXME: the code of cell 'ae-loss' is not written yet"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn assign_rejects_a_malformed_source_and_never_overwrites_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src.ipynb");
+    std::fs::write(&src, r#"{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "id": "a", "source": "let x = 1;", "metadata": {"replearn": {"id": "dup", "kind": "locked"}}, "outputs": [], "execution_count": null},
+        {"cell_type": "code", "id": "b", "source": "let y = 2;", "metadata": {"replearn": {"id": "dup", "kind": "locked"}}, "outputs": [], "execution_count": null}]}"#).unwrap();
+    let run = |out: &Path| Command::new(env!("CARGO_BIN_EXE_replearn-grade")).arg("assign").arg(&src).arg("-o").arg(out).output().unwrap();
+    let result = run(&dir.path().join("student.ipynb"));
+    assert_eq!(result.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&result.stderr).contains("cell 2 (id \"dup\"): the id \"dup\" is used twice"));
+    let before = std::fs::read(&src).unwrap();
+    assert_eq!(run(&src).status.code(), Some(2));
+    assert_eq!(std::fs::read(&src).unwrap(), before, "the source must never be overwritten");
+}

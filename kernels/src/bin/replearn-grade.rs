@@ -13,6 +13,9 @@ const USAGE: &str = "usage:
       Run every code cell with the kernel's start-up; write the outputs to OUT
       (default: NOTEBOOK.out.ipynb). Exits 1 naming the first failing cell.
       --timings prints how long the start-up and each cell took.
+  replearn-grade assign SOURCE.ipynb -o STUDENT.ipynb
+      Make the student version: solutions replaced by FIXME stubs, hidden tests
+      removed, outputs cleared. Exits 2 naming the cell if the source is malformed.
   replearn-grade warm [--force]
       Pre-build the folder every kernel and run starts from (done by make).";
 
@@ -32,6 +35,7 @@ fn main() {
 fn dispatch(args: &[String]) -> Result<i32> {
     match args.first().map(String::as_str) {
         Some("run") => cmd_run(&args[1..]),
+        Some("assign") => cmd_assign(&args[1..]),
         Some("warm") => {
             let root = paths::repo_root();
             let rebuilt = warm::warm(&root, args.iter().any(|a| a == "--force"))?;
@@ -82,4 +86,20 @@ fn cmd_run(args: &[String]) -> Result<i32> {
             Ok(1)
         }
     }
+}
+
+fn cmd_assign(args: &[String]) -> Result<i32> {
+    let (input, output) = match args {
+        [input, flag, output] if flag == "-o" || flag == "--output" => (PathBuf::from(input), PathBuf::from(output)),
+        _ => anyhow::bail!("assign needs SOURCE.ipynb -o STUDENT.ipynb\n{USAGE}"),
+    };
+    if input == output {
+        anyhow::bail!("assign would overwrite the instructor notebook {}: choose another -o", input.display());
+    }
+    let source = Notebook::read(&input)?;
+    let student = replearn_kernel::assign::assign(&source)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", input.display()))?;
+    student.write(&output)?;
+    println!("{}: student version written to {}", input.display(), output.display());
+    Ok(0)
 }

@@ -1,0 +1,175 @@
+//! `replearn-grade assign`: the student version of an instructor notebook.
+//!
+//! Authoring format (cell `metadata.replearn`): `id` (unique), `kind` one of
+//! `solution`, `test`, `locked`, `answer`; `points` on tests and answers;
+//! `hidden: true` on tests run only when grading. In a solution cell, the lines
+//! between `// BEGIN SOLUTION` and `// END SOLUTION` become a stub that
+//! compiles and panics with a FIXME message; a `// FIXME` comment line right
+//! after `// BEGIN SOLUTION` is kept to say what to write.
+use crate::notebook::{cell_label, cell_source, multiline, replearn_meta, Notebook};
+use crate::paths::short_hash;
+use anyhow::{bail, Result};
+use serde_json::{json, Value};
+use std::collections::HashSet;
+
+pub const BEGIN: &str = "// BEGIN SOLUTION";
+pub const END: &str = "// END SOLUTION";
+const KINDS: [&str; 4] = ["solution", "test", "locked", "answer"];
+
+/// The role of a cell in the authoring format.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellRole {
+    pub id: String,
+    pub kind: String,
+    pub points: f64,
+    pub hidden: bool,
+}
+
+/// Reads a cell's role; `Ok(None)` for ordinary cells, an error naming the cell
+/// for malformed metadata.
+pub fn cell_role(index: usize, cell: &Value) -> Result<Option<CellRole>> {
+    let Some(meta) = replearn_meta(cell) else { return Ok(None) };
+    let label = cell_label(index, cell);
+    let Some(id) = meta.get("id").and_then(Value::as_str).filter(|s| !s.is_empty()) else {
+        bail!("{label}: metadata.replearn needs a non-empty string \"id\"");
+    };
+    let kind = meta.get("kind").and_then(Value::as_str).unwrap_or("locked");
+    if !KINDS.contains(&kind) {
+        bail!("{label}: kind \"{kind}\" is not one of {KINDS:?}");
+    }
+    let points = match meta.get("points") {
+        None => 0.0,
+        Some(p) => match p.as_f64() {
+            Some(v) if v >= 0.0 => v,
+            _ => bail!("{label}: points must be a number >= 0, got {p}"),
+        },
+    };
+    let hidden = meta.get("hidden").and_then(Value::as_bool).unwrap_or(false);
+    if hidden && kind != "test" {
+        bail!("{label}: only test cells can be hidden");
+    }
+    let is_code = cell["cell_type"] == "code";
+    match kind {
+        "answer" if is_code => bail!("{label}: answer cells must be markdown (a written answer)"),
+        "solution" | "test" if !is_code => bail!("{label}: {kind} cells must be code"),
+        _ => {}
+    }
+    Ok(Some(CellRole { id: id.to_string(), kind: kind.to_string(), points, hidden }))
+}
+
+/// Checks the whole notebook: unique ids, valid roles, balanced solution markers.
+pub fn check_source(nb: &Notebook) -> Result<Vec<Option<CellRole>>> {
+    let mut seen = HashSet::new();
+    let mut roles = Vec::new();
+    for (i, cell) in nb.cells().iter().enumerate() {
+        let role = cell_role(i, cell)?;
+        if let Some(r) = &role {
+            if !seen.insert(r.id.clone()) {
+                bail!("{}: the id \"{}\" is used twice; ids must be unique", cell_label(i, cell), r.id);
+            }
+            if r.kind == "solution" {
+                stub_solution(&cell_source(cell), &r.id).map_err(|e| anyhow::anyhow!("{}: {e}", cell_label(i, cell)))?;
+            }
+        }
+        roles.push(role);
+    }
+    Ok(roles)
+}
+
+/// Replaces each solution region with a stub: the kept FIXME line (or a
+/// generic one) and a panic naming the cell.
+pub fn stub_solution(source: &str, id: &str) -> Result<String> {
+    let mut out = Vec::new();
+    let mut lines = source.lines().peekable();
+    let mut regions = 0;
+    while let Some(line) = lines.next() {
+        if line.trim() != BEGIN {
+            if line.trim() == END {
+                bail!("\"{END}\" without a \"{BEGIN}\" before it");
+            }
+            out.push(line.to_string());
+            continue;
+        }
+        regions += 1;
+        let indent = &line[..line.len() - line.trim_start().len()];
+        let mut fixme = None;
+        let mut closed = false;
+        for inner in lines.by_ref() {
+            if inner.trim() == END {
+                closed = true;
+                break;
+            }
+            if fixme.is_none() && inner.trim_start().starts_with("// FIXME") {
+                fixme = Some(inner.trim().to_string());
+            }
+        }
+        if !closed {
+            bail!("\"{BEGIN}\" is not closed by \"{END}\"");
+        }
+        out.push(format!("{indent}{}", fixme.unwrap_or_else(|| "// FIXME: write your code here".into())));
+        out.push(format!("{indent}panic!(\"FIXME: the code of cell '{id}' is not written yet\")"));
+    }
+    if regions == 0 {
+        bail!("a solution cell needs a \"{BEGIN}\" ... \"{END}\" region");
+    }
+    Ok(out.join("\n"))
+}
+
+/// The student version: solutions stubbed, hidden tests removed, outputs
+/// cleared, locked and test cells fingerprinted (`metadata.replearn.checksum`).
+pub fn assign(source: &Notebook) -> Result<Notebook> {
+    let roles = check_source(source)?;
+    let mut student = source.clone();
+    let mut cells = Vec::new();
+    for (cell, role) in source.cells().iter().zip(roles) {
+        let mut cell = cell.clone();
+        if let Some(role) = &role {
+            if role.hidden {
+                continue;
+            }
+            let text = if role.kind == "solution" { stub_solution(&cell_source(&cell), &role.id)? } else { cell_source(&cell) };
+            cell["source"] = multiline(&text);
+            if role.kind == "locked" || role.kind == "test" {
+                cell["metadata"]["replearn"]["checksum"] = json!(short_hash(text.as_bytes()));
+            }
+        }
+        if cell["cell_type"] == "code" {
+            cell["outputs"] = json!([]);
+            cell["execution_count"] = Value::Null;
+        }
+        cells.push(cell);
+    }
+    *student.cells_mut() = cells;
+    Ok(student)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stub_keeps_fixme_line_and_indentation() {
+        let src = "fn f() -> i32 {\n    // BEGIN SOLUTION\n    // FIXME: return forty-two\n    42\n    // END SOLUTION\n}";
+        let stub = stub_solution(src, "f").unwrap();
+        assert_eq!(stub, "fn f() -> i32 {\n    // FIXME: return forty-two\n    panic!(\"FIXME: the code of cell 'f' is not written yet\")\n}");
+        assert!(stub_solution("fn f() {}", "f").unwrap_err().to_string().contains("needs"));
+        assert!(stub_solution("// BEGIN SOLUTION\nx", "f").unwrap_err().to_string().contains("not closed"));
+    }
+
+    #[test]
+    fn malformed_metadata_names_the_cell() {
+        let nb = |meta: &str, kind: &str| {
+            Notebook::parse(&format!(
+                r#"{{"nbformat": 4, "nbformat_minor": 5, "metadata": {{}}, "cells": [{{"cell_type": "{kind}", "source": "x", "metadata": {{"replearn": {meta}}}}}]}}"#
+            ))
+            .unwrap()
+        };
+        let err = |n: Notebook| check_source(&n).unwrap_err().to_string();
+        assert!(err(nb(r#"{"kind": "test"}"#, "code")).contains("cell 1: metadata.replearn needs"));
+        assert!(err(nb(r#"{"id": "a", "kind": "quiz"}"#, "code")).contains("\"quiz\""));
+        assert!(err(nb(r#"{"id": "a", "kind": "answer"}"#, "code")).contains("must be markdown"));
+        assert!(err(nb(r#"{"id": "a", "kind": "test"}"#, "markdown")).contains("must be code"));
+        assert!(check_source(&nb(r#"{"id": "a", "kind": "locked"}"#, "markdown")).is_ok());
+        assert!(err(nb(r#"{"id": "a", "kind": "locked", "hidden": true}"#, "code")).contains("only test cells"));
+    }
+}
