@@ -60,8 +60,10 @@ kernel: binaries
 	$(VENV)/bin/replearn-kernel install --venv $(VENV)
 	$(VENV)/bin/replearn-grade warm
 
+# Benchmarks print markdown tables (figures in the README).
 bench: setup
 	$(VENV)/bin/python scripts/bench_kernel.py
+	$(VENV)/bin/python scripts/bench_train_step.py
 
 clean-kernel-cache:
 	rm -rf $(REPLEARN_CACHE)/evcxr

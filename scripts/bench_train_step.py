@@ -83,11 +83,19 @@ def pytorch(batch, steps):
 
 
 def rust(batch, steps):
-    env = dict(os.environ, LIBTORCH_USE_PYTORCH="1")
-    out = subprocess.run(
+    # The same build settings as the Makefile, so the shared build cache is used.
+    cache = Path(os.environ.get("REPLEARN_CACHE", Path.home() / ".cache" / "replearn"))
+    venv = ROOT / ".venv"
+    env = dict(os.environ, LIBTORCH_USE_PYTORCH="1", VIRTUAL_ENV=str(venv),
+               PATH=f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}")
+    env.setdefault("CARGO_TARGET_DIR", str(cache / "target"))
+    done = subprocess.run(
         ["cargo", "run", "--release", "-q", "--example", "bench_train_step", "--", str(batch), str(steps)],
-        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
-    ).stdout
+        cwd=ROOT, env=env, capture_output=True, text=True,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"building or running examples/bench_train_step.rs failed:\n{done.stderr}")
+    out = done.stdout
     values = dict(line.split(" ", 1) for line in out.strip().splitlines())
     return float(values["autoencoder"]), float(values["contrastive"]), values["device"]
 
