@@ -80,7 +80,7 @@ pub fn check_source(nb: &Notebook) -> Result<Vec<Option<CellRole>>> {
 /// generic one) and a panic naming the cell.
 pub fn stub_solution(source: &str, id: &str) -> Result<String> {
     let mut out = Vec::new();
-    let mut lines = source.lines().peekable();
+    let mut lines = source.lines();
     let mut regions = 0;
     while let Some(line) = lines.next() {
         if line.trim() != BEGIN {

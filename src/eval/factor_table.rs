@@ -4,7 +4,7 @@
 //! location bin of validation images from their features (neighbours searched
 //! among training features). Accuracy near chance means the encoder is
 //! invariant to that factor; near 1 means it is sensitive to it.
-use super::neighbours::knn_accuracy;
+use super::neighbours::{knn_indices, knn_vote_accuracy};
 use crate::data::Shapes;
 use std::fmt;
 use tch::{Kind, Tensor};
@@ -54,8 +54,9 @@ impl FactorTable {
     /// Probes one encoder from its features of the training and validation
     /// sets (`[N_train, D]`, `[N_val, D]`, rows in the sets' order) and adds a row.
     pub fn probe(&mut self, encoder: impl Into<String>, train_features: &Tensor, train: &Shapes, val_features: &Tensor, val: &Shapes) -> &FactorProbe {
-        let (tf, vf) = (train_features.to_kind(Kind::Float), val_features.to_kind(Kind::Float));
-        let acc = |tl: Tensor, vl: Tensor| knn_accuracy(&tf, &tl, &vf, &vl, PROBE_K);
+        // One neighbour search; each factor's labels then vote on it.
+        let nn = knn_indices(&train_features.to_kind(Kind::Float), &val_features.to_kind(Kind::Float), PROBE_K);
+        let acc = |tl: Tensor, vl: Tensor| knn_vote_accuracy(&nn, &tl, &vl);
         self.rows.push(FactorProbe {
             encoder: encoder.into(),
             shape: acc(train.shape_labels(), val.shape_labels()),

@@ -27,30 +27,39 @@ pub fn nearest_neighbours(features: &Tensor, queries: &[i64], k: usize) -> Resul
     Ok(order)
 }
 
+/// Indices `[M, k]` of the `k` rows of `train` nearest (squared L2) to each row
+/// of `queries`, computed in chunks of 1024 queries to bound memory.
+/// `[N, D]`, `[M, D]` -> `[M, k]`.
+pub fn knn_indices(train: &Tensor, queries: &Tensor, k: usize) -> Tensor {
+    let m = queries.size()[0];
+    let chunks: Vec<Tensor> = (0..m)
+        .step_by(1024)
+        .map(|start| {
+            let q = queries.narrow(0, start, 1024.min(m - start));
+            squared_distances(&q, train).topk(k as i64, 1, false, true).1
+        })
+        .collect();
+    Tensor::cat(&chunks, 0)
+}
+
+/// Accuracy of the majority vote (ties to the smallest label) of the
+/// neighbours `nn` (`[M, k]` rows of the training set, from [`knn_indices`]):
+/// `train_labels` `[N]` vote for `query_labels` `[M]`.
+pub fn knn_vote_accuracy(nn: &Tensor, train_labels: &Tensor, query_labels: &Tensor) -> f64 {
+    let (m, k) = (nn.size()[0], nn.size()[1]);
+    let classes = train_labels.max().int64_value(&[]).max(query_labels.max().int64_value(&[])) + 1;
+    let votes = train_labels.index_select(0, &nn.reshape([-1])).reshape([m, k]);
+    let counts = Tensor::zeros([m, classes], (Kind::Float, nn.device()))
+        .scatter_add(1, &votes, &Tensor::ones([m, k], (Kind::Float, nn.device())));
+    let correct = counts.argmax(1, false).eq_tensor(query_labels).sum(Kind::Int64).int64_value(&[]);
+    correct as f64 / m.max(1) as f64
+}
+
 /// Accuracy of a k-nearest-neighbour classifier (majority vote, ties to the
 /// smallest label) that predicts `query_labels` from `train` features.
 /// `[N, D]`, `[N]`, `[M, D]`, `[M]` -> accuracy in [0, 1].
 pub fn knn_accuracy(train: &Tensor, train_labels: &Tensor, queries: &Tensor, query_labels: &Tensor, k: usize) -> f64 {
-    let classes = train_labels.max().int64_value(&[]).max(query_labels.max().int64_value(&[])) + 1;
-    let m = queries.size()[0];
-    let mut correct = 0i64;
-    let chunk = 1024;
-    let mut start = 0;
-    while start < m {
-        let len = chunk.min(m - start);
-        let q = queries.narrow(0, start, len);
-        let (_, nn) = squared_distances(&q, train).topk(k as i64, 1, false, true);
-        let votes = train_labels.index_select(0, &nn.reshape([-1])).reshape([len, k as i64]);
-        let counts = Tensor::zeros([len, classes], (Kind::Float, train.device())).scatter_add(
-            1,
-            &votes,
-            &Tensor::ones([len, k as i64], (Kind::Float, train.device())),
-        );
-        let predicted = counts.argmax(1, false);
-        correct += predicted.eq_tensor(&query_labels.narrow(0, start, len)).sum(Kind::Int64).int64_value(&[]);
-        start += len;
-    }
-    correct as f64 / m.max(1) as f64
+    knn_vote_accuracy(&knn_indices(train, queries, k), train_labels, query_labels)
 }
 
 #[cfg(test)]
