@@ -23,7 +23,7 @@ CARGO_JOBS ?= $(shell nproc)
 RELEASE := $(CARGO_TARGET_DIR)/release
 BINARIES := replearn-kernel replearn-grade
 
-.PHONY: lab test setup venv rust-src binaries kernel bench clean-kernel-cache
+.PHONY: lab test setup venv rust-src binaries kernel bench gradescope clean-kernel-cache
 
 lab: setup
 	cd notebooks && jupyter lab --notebook-dir=$(ROOT)/notebooks
@@ -64,6 +64,15 @@ kernel: binaries
 bench: setup
 	$(VENV)/bin/python scripts/bench_kernel.py
 	$(VENV)/bin/python scripts/bench_train_step.py
+
+# A Gradescope autograder zip for one assignment (README, "Grading on Gradescope"):
+#   make gradescope NOTEBOOK=notebooks/01_shapes_source.ipynb [BUNDLE=out.zip] [TIMEOUT=600] [MEMORY_MB=4096]
+NOTEBOOK ?= notebooks/01_shapes_source.ipynb
+BUNDLE ?= $(basename $(notdir $(NOTEBOOK)))_gradescope.zip
+TIMEOUT ?= 600
+MEMORY_MB ?= 4096
+gradescope: setup
+	scripts/gradescope_bundle.sh $(NOTEBOOK) $(BUNDLE) $(TIMEOUT) $(MEMORY_MB)
 
 clean-kernel-cache:
 	rm -rf $(REPLEARN_CACHE)/evcxr

@@ -14,6 +14,7 @@ pub mod data;
 mod device;
 mod error;
 pub mod eval;
+pub mod grading;
 pub mod losses;
 pub mod models;
 pub mod prelude;

@@ -4,6 +4,7 @@
 //! (the library's versions are in `replearn::losses`).
 pub use crate::augment::{augmentation_figure, AugmentationSet, Augmenter};
 pub use crate::data::{ShapeKind, Shapes, ShapesConfig, TwoMoons};
+pub use crate::grading::{check_notebook, Credit};
 pub use crate::eval::{encode_shapes, knn_accuracy, nearest_neighbours, query_indices, FactorTable};
 pub use crate::models::{l2_normalize, Mlp, MlpConfig, ShapesDecoder, ShapesEncoder, ShapesEncoderConfig};
 pub use crate::train::{

@@ -57,8 +57,9 @@ pub fn cell_role(index: usize, cell: &Value) -> Result<Option<CellRole>> {
     Ok(Some(CellRole { id: id.to_string(), kind: kind.to_string(), points, hidden }))
 }
 
-/// Checks the whole notebook: unique ids, valid roles, balanced solution markers.
-pub fn check_source(nb: &Notebook) -> Result<Vec<Option<CellRole>>> {
+/// Every cell's role, with unique ids checked (solution markers are not:
+/// a student's notebook has none).
+pub fn parse_roles(nb: &Notebook) -> Result<Vec<Option<CellRole>>> {
     let mut seen = HashSet::new();
     let mut roles = Vec::new();
     for (i, cell) in nb.cells().iter().enumerate() {
@@ -67,11 +68,22 @@ pub fn check_source(nb: &Notebook) -> Result<Vec<Option<CellRole>>> {
             if !seen.insert(r.id.clone()) {
                 bail!("{}: the id \"{}\" is used twice; ids must be unique", cell_label(i, cell), r.id);
             }
-            if r.kind == "solution" {
-                stub_solution(&cell_source(cell), &r.id).map_err(|e| anyhow::anyhow!("{}: {e}", cell_label(i, cell)))?;
-            }
         }
         roles.push(role);
+    }
+    Ok(roles)
+}
+
+/// Checks an instructor notebook: unique ids, valid roles, balanced solution markers.
+pub fn check_source(nb: &Notebook) -> Result<Vec<Option<CellRole>>> {
+    let roles = parse_roles(nb)?;
+    for (i, (cell, role)) in nb.cells().iter().zip(&roles).enumerate() {
+        if let Some(r) = role.as_ref().filter(|r| r.kind == "solution") {
+            stub_solution(&cell_source(cell), &r.id).map_err(|e| anyhow::anyhow!("{}: {e}", cell_label(i, cell)))?;
+        }
+    }
+    if !roles.iter().flatten().any(|r| r.kind == "test" || r.kind == "answer") {
+        bail!("the notebook has no test or answer cells (metadata.replearn.kind), so there is nothing to grade");
     }
     Ok(roles)
 }
@@ -121,10 +133,13 @@ pub fn assign(source: &Notebook) -> Result<Notebook> {
     let roles = check_source(source)?;
     let mut student = source.clone();
     let mut cells = Vec::new();
+    let (mut hidden_tests, mut hidden_points) = (0, 0.0);
     for (cell, role) in source.cells().iter().zip(roles) {
         let mut cell = cell.clone();
         if let Some(role) = &role {
             if role.hidden {
+                hidden_tests += 1;
+                hidden_points += role.points;
                 continue;
             }
             let text = if role.kind == "solution" { stub_solution(&cell_source(&cell), &role.id)? } else { cell_source(&cell) };
@@ -140,6 +155,13 @@ pub fn assign(source: &Notebook) -> Result<Notebook> {
         cells.push(cell);
     }
     *student.cells_mut() = cells;
+    // Lets `replearn-grade check` say what it cannot run.
+    let meta = &mut student.json["metadata"]["replearn"];
+    if !meta.is_object() {
+        *meta = json!({});
+    }
+    meta["hidden_tests"] = json!(hidden_tests);
+    meta["hidden_points"] = json!(hidden_points);
     Ok(student)
 }
 
@@ -169,7 +191,8 @@ mod tests {
         assert!(err(nb(r#"{"id": "a", "kind": "quiz"}"#, "code")).contains("\"quiz\""));
         assert!(err(nb(r#"{"id": "a", "kind": "answer"}"#, "code")).contains("must be markdown"));
         assert!(err(nb(r#"{"id": "a", "kind": "test"}"#, "markdown")).contains("must be code"));
-        assert!(check_source(&nb(r#"{"id": "a", "kind": "locked"}"#, "markdown")).is_ok());
+        assert!(parse_roles(&nb(r#"{"id": "a", "kind": "locked"}"#, "markdown")).is_ok());
+        assert!(err(nb(r#"{"id": "a", "kind": "locked"}"#, "markdown")).contains("nothing to grade"));
         assert!(err(nb(r#"{"id": "a", "kind": "locked", "hidden": true}"#, "code")).contains("only test cells"));
     }
 }

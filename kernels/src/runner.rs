@@ -1,6 +1,6 @@
 //! Runs notebook cells in evcxr the way the Jupyter kernel does, headlessly,
 //! and tells which cells failed and why.
-use crate::child::FAILURE_MARK;
+use crate::child::{FAILURE_MARK, MEMORY_ENV, STARTED_MARK};
 use crate::session::Session;
 use crate::startup::{set_process_env, startup_script};
 use anyhow::Result;
@@ -22,7 +22,9 @@ pub enum Failure {
     Error(String),
     /// The cell ran past the time limit and was stopped.
     Timeout(Duration),
-    /// The process running the cells ended (exit, abort, crash, out of memory).
+    /// The cell asked for more memory than the limit allows (or the machine has).
+    OutOfMemory(String),
+    /// The process running the cells ended (exit, abort, stack overflow, signal).
     Crash(String),
 }
 
@@ -34,8 +36,14 @@ impl Failure {
             Failure::Panic(_) => "Panic",
             Failure::Error(_) => "Error",
             Failure::Timeout(_) => "Timeout",
+            Failure::OutOfMemory(_) => "OutOfMemory",
             Failure::Crash(_) => "Crash",
         }
+    }
+
+    /// Whether the process running the cells was lost (its variables with it).
+    pub fn lost_process(&self) -> bool {
+        matches!(self, Failure::Timeout(_) | Failure::OutOfMemory(_) | Failure::Crash(_))
     }
 }
 
@@ -45,7 +53,12 @@ impl fmt::Display for Failure {
             Failure::Compile(m) => write!(f, "does not compile:\n{m}"),
             Failure::Panic(m) => write!(f, "panicked: {m}"),
             Failure::Error(m) => write!(f, "returned an error: {m}"),
-            Failure::Timeout(d) => write!(f, "timed out after {} s", d.as_secs()),
+            Failure::Timeout(d) => write!(
+                f,
+                "timed out after {} s of running (an endless loop? a cell waiting for input from stdin waits forever here)",
+                d.as_secs_f64()
+            ),
+            Failure::OutOfMemory(m) => write!(f, "ran out of memory: {m}"),
             Failure::Crash(m) => write!(f, "crashed the notebook process: {m}"),
         }
     }
@@ -71,13 +84,24 @@ impl CellOutcome {
 /// Options for a [`Runner`].
 #[derive(Debug, Clone, Default)]
 pub struct RunnerConfig {
-    /// Wall-clock limit per cell (compiling included); `None` for no limit.
+    /// Limit on a cell's running time (compiling not included); `None` for no limit.
     pub timeout: Option<Duration>,
+    /// Limit on the heap of the process running the cells, in MB.
+    pub memory_mb: Option<u64>,
+    /// Seeds libtorch after the start-up (and again after a restart).
+    pub seed: Option<u64>,
+    /// Extra environment for the process running the cells.
+    pub env: Vec<(String, String)>,
 }
 
 /// An evcxr context with the replearn start-up done, in a private build folder.
 pub struct Runner {
     ctx: CommandContext,
+    /// When the current cell started running (set by the child's mark).
+    started: Arc<Mutex<Option<Instant>>>,
+    /// The start-up script's statements, re-run when the child is restarted.
+    startup_statements: String,
+    reinitializing: bool,
     stdout: Arc<Mutex<Vec<String>>>,
     stderr: Arc<Mutex<Vec<String>>>,
     config: RunnerConfig,
@@ -97,31 +121,84 @@ impl Runner {
     pub fn start_in(root: &Path, config: RunnerConfig, session: Option<Session>) -> Result<Runner> {
         set_process_env(root)?;
         std::env::set_var("REPLEARN_MARK_FAILURES", "1");
+        std::env::set_var("REPLEARN_HEADLESS", "1");
+        match config.memory_mb {
+            Some(mb) => std::env::set_var(MEMORY_ENV, mb.to_string()),
+            None => std::env::remove_var(MEMORY_ENV),
+        }
+        for (key, value) in &config.env {
+            std::env::set_var(key, value);
+        }
         let (ctx, outputs) = CommandContext::new().map_err(|e| anyhow::anyhow!("starting evcxr: {e}"))?;
+        let started = Arc::new(Mutex::new(None));
         let stdout = Arc::new(Mutex::new(Vec::new()));
         let stderr = Arc::new(Mutex::new(Vec::new()));
-        for (rx, buf) in [(outputs.stdout, stdout.clone()), (outputs.stderr, stderr.clone())] {
-            std::thread::spawn(move || {
-                while let Ok(line) = rx.recv() {
-                    buf.lock().expect("output buffer").push(line);
+        let started_by_mark = started.clone();
+        let stdout_buf = stdout.clone();
+        std::thread::spawn(move || {
+            while let Ok(line) = outputs.stdout.recv() {
+                stdout_buf.lock().expect("output buffer").push(line);
+            }
+        });
+        let stderr_buf = stderr.clone();
+        std::thread::spawn(move || {
+            while let Ok(line) = outputs.stderr.recv() {
+                if line == STARTED_MARK {
+                    *started_by_mark.lock().expect("start time") = Some(Instant::now());
+                } else {
+                    stderr_buf.lock().expect("output buffer").push(line);
                 }
-            });
-        }
-        let mut runner = Runner { ctx, stdout, stderr, config, _session: session };
+            }
+        });
         let script = startup_script(root)?;
+        let startup_statements = script.lines().filter(|l| !l.trim_start().starts_with(':')).collect::<Vec<_>>().join("\n");
+        let timeout = config.timeout;
+        let no_limit = RunnerConfig { timeout: None, ..config };
+        let mut runner = Runner { ctx, started, startup_statements, reinitializing: false, stdout, stderr, config: no_limit, _session: session };
+        // evcxr ran a first cell of its own inside `CommandContext::new`: drop
+        // its output and start mark before the clock means anything.
+        runner.settle_stderr();
+        runner.stdout.lock().expect("output buffer").clear();
         let outcome = runner.run_cell(&script);
+        runner.config.timeout = timeout;
         if let Some(failure) = outcome.failure {
             anyhow::bail!("the start-up script (kernels/startup.evcxr) failed: {failure}\n{}", outcome.stderr);
         }
+        runner.seed()?;
         Ok(runner)
+    }
+
+    fn seed(&mut self) -> Result<()> {
+        if let Some(seed) = self.config.seed {
+            let outcome = self.run_cell(&format!("replearn::seed({seed});"));
+            if let Some(failure) = outcome.failure {
+                anyhow::bail!("seeding libtorch failed: {failure}");
+            }
+        }
+        Ok(())
+    }
+
+    /// After evcxr restarted its child (a crash or a timeout): the start-up's
+    /// statements and the seed again. Variables are gone; items stay defined.
+    fn reinitialize(&mut self) -> Result<()> {
+        let code = self.startup_statements.clone();
+        self.reinitializing = true;
+        let outcome = self.run_cell(&code);
+        self.reinitializing = false;
+        if let Some(failure) = outcome.failure {
+            anyhow::bail!("restarting the notebook process failed: {failure}");
+        }
+        self.seed()
     }
 
     /// Runs one cell's code and reports what it printed, showed, and whether it failed.
     pub fn run_cell(&mut self, code: &str) -> CellOutcome {
         self.stdout.lock().expect("output buffer").clear();
         self.stderr.lock().expect("output buffer").clear();
+        *self.started.lock().expect("start time") = None;
         let started = Instant::now();
-        let watchdog = self.config.timeout.map(|limit| Watchdog::start(self.ctx.process_handle(), limit));
+        let watchdog =
+            self.config.timeout.map(|limit| Watchdog::start(self.ctx.process_handle(), self.started.clone(), limit));
         let result = self.ctx.execute(code);
         let timed_out = watchdog.is_some_and(|w| w.stop());
         let duration = started.elapsed();
@@ -145,7 +222,13 @@ impl Runner {
             Ok(out) => {
                 outcome.data = out.content_by_mime_type.into_iter().collect();
                 outcome.failure = match marked.as_deref() {
-                    Some("panic") => Some(Failure::Panic(panic_message(&stderr_lines))),
+                    Some("panic") => {
+                        let message = panic_message(&stderr_lines);
+                        Some(match out_of_memory(&stderr_lines, self.config.memory_mb) {
+                            Some(oom) => Failure::OutOfMemory(oom),
+                            None => Failure::Panic(message),
+                        })
+                    }
                     Some(_) => Some(Failure::Error(last_lines(&stderr_lines, 5))),
                     None => None,
                 };
@@ -155,13 +238,19 @@ impl Runner {
                 outcome.failure = Some(Failure::Compile(format_compile_errors(&errors, code)));
             }
             Err(EvcxrError::SubprocessTerminated(msg)) => {
-                let detail = last_lines(&stderr_lines, 5);
-                let msg = if detail.is_empty() { msg } else { format!("{msg}\n{detail}") };
-                outcome.failure = Some(Failure::Crash(msg));
+                outcome.failure = Some(match out_of_memory(&stderr_lines, self.config.memory_mb) {
+                    Some(oom) => Failure::OutOfMemory(oom),
+                    None => Failure::Crash(crash_reason(&msg, &stderr_lines)),
+                });
             }
             Err(other) => outcome.failure = Some(Failure::Error(other.to_string())),
         }
         outcome.stderr = stderr;
+        if !self.reinitializing && outcome.failure.as_ref().is_some_and(Failure::lost_process) {
+            if let Err(e) = self.reinitialize() {
+                outcome.failure = Some(Failure::Crash(format!("{}; then {e}", outcome.failure.take().map(|f| f.to_string()).unwrap_or_default())));
+            }
+        }
         outcome
     }
 
@@ -186,23 +275,28 @@ impl Runner {
     }
 }
 
-/// Kills the child process if a cell runs past its limit.
+/// Kills the child process if a cell runs past its limit. The clock starts
+/// when the child starts running the compiled cell, so compiling is free.
 struct Watchdog {
     done: std::sync::mpsc::Sender<()>,
     handle: std::thread::JoinHandle<bool>,
 }
 
 impl Watchdog {
-    fn start(child: Arc<Mutex<std::process::Child>>, limit: Duration) -> Self {
+    fn start(child: Arc<Mutex<std::process::Child>>, started: Arc<Mutex<Option<Instant>>>, limit: Duration) -> Self {
         let (done, rx) = std::sync::mpsc::channel::<()>();
-        let handle = std::thread::spawn(move || match rx.recv_timeout(limit) {
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+        let handle = std::thread::spawn(move || loop {
+            match rx.recv_timeout(Duration::from_millis(25)) {
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                _ => return false,
+            }
+            let running_for = started.lock().ok().and_then(|s| s.map(|t| t.elapsed()));
+            if running_for.is_some_and(|d| d >= limit) {
                 if let Ok(mut c) = child.lock() {
                     let _ = c.kill();
                 }
-                true
+                return true;
             }
-            _ => false,
         });
         Watchdog { done, handle }
     }
@@ -229,6 +323,39 @@ fn panic_message(stderr: &[String]) -> String {
         stderr[start].clone()
     } else {
         message.join("\n")
+    }
+}
+
+/// The out-of-memory report, if the cell's stderr shows a failed allocation
+/// (Rust's allocator or libtorch's).
+fn out_of_memory(stderr: &[String], limit_mb: Option<u64>) -> Option<String> {
+    let line = stderr.iter().rev().find(|l| {
+        l.contains("memory allocation of") || l.contains("can't allocate memory") || l.contains("CUDA out of memory")
+    })?;
+    let limit = limit_mb.map(|mb| format!(" (the limit is {mb} MB)")).unwrap_or_default();
+    Some(format!("{}{limit}", line.trim()))
+}
+
+/// Why the child ended, in words: stack overflow, exit, signal.
+fn crash_reason(evcxr_message: &str, stderr: &[String]) -> String {
+    let detail = last_lines(stderr, 5);
+    // evcxr's own SIGSEGV handler runs on the overflowed stack, so a stack
+    // overflow reaches us as a bare SIGSEGV.
+    let reason = if stderr.iter().any(|l| l.contains("overflowed its stack")) {
+        "stack overflow (a recursion too deep or without end?)".to_string()
+    } else if evcxr_message.contains("signal: 11") {
+        "stack overflow or memory fault (SIGSEGV): in safe Rust this is a recursion too deep or without end".to_string()
+    } else if let Some(code) = evcxr_message.split("exit status: ").nth(1) {
+        format!("the cell ended the process with exit status {} (std::process::exit is not allowed in a notebook)", code.trim())
+    } else if evcxr_message.contains("signal: 6") {
+        "the process aborted (std::process::abort or a failed check in native code)".to_string()
+    } else {
+        evcxr_message.trim().to_string()
+    };
+    if detail.is_empty() || reason.starts_with("stack overflow") || reason.contains("SIGSEGV") {
+        reason
+    } else {
+        format!("{reason}\n{detail}")
     }
 }
 

@@ -1,0 +1,215 @@
+//! `replearn-grade autograde`: grade many submissions, each in its own process
+//! and build folder, `--jobs` at a time, and always write a result for each.
+use crate::assign::{check_source, CellRole};
+use crate::grade::{grade_notebook, GradeOptions};
+use crate::notebook::{replearn_meta, write_atomic, Notebook};
+use crate::report::{grades_csv, SubmissionReport};
+use crate::splice::splice;
+use anyhow::{Context, Result};
+use serde_json::Value;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Exit code of `grade-one` when the grader itself failed (results.json still written).
+pub const GRADER_FAULT: i32 = 3;
+
+/// The tests an assignment has: (id, points, hidden), in order.
+pub fn planned_tests(roles: &[Option<CellRole>]) -> Vec<(String, f64, bool)> {
+    roles.iter().flatten().filter(|r| r.kind == "test").map(|r| (r.id.clone(), r.points, r.hidden)).collect()
+}
+
+/// The points of an assignment's written answers.
+pub fn manual_points(roles: &[Option<CellRole>]) -> f64 {
+    roles.iter().flatten().filter(|r| r.kind == "answer").map(|r| r.points).fold(0.0, |a, b| a + b)
+}
+
+/// Grades one submission in this process. Never fails: what went wrong is in the report.
+pub fn grade_submission(root: &Path, source: &Notebook, roles: &[Option<CellRole>], path: &Path, options: &GradeOptions) -> (SubmissionReport, bool) {
+    let started = Instant::now();
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let mut report = SubmissionReport {
+        submission: name,
+        run: None,
+        error: None,
+        notes: Vec::new(),
+        answers: Vec::new(),
+        planned: planned_tests(roles),
+        manual_max: manual_points(roles),
+        execution_time: 0.0,
+    };
+    let mut grader_fault = false;
+    match Notebook::read(path) {
+        Err(e) => {
+            report.error = Some(format!(
+                "{e:#}. Upload the .ipynb file that JupyterLab saved (File > Save, then download it), not a copy edited by hand."
+            ))
+        }
+        Ok(submission) => {
+            let source_ids: HashSet<&str> = roles.iter().flatten().map(|r| r.id.as_str()).collect();
+            let matching = submission
+                .cells()
+                .iter()
+                .filter_map(|c| replearn_meta(c).and_then(|m| m.get("id")).and_then(Value::as_str))
+                .filter(|id| source_ids.contains(id))
+                .count();
+            if matching == 0 {
+                report.notes.push(
+                    "None of this assignment's cells were found in your notebook: is it the right notebook? It was graded as if nothing was written."
+                        .into(),
+                );
+            }
+            let spliced = splice(source, roles, &submission);
+            report.notes.extend(spliced.notes);
+            report.answers = spliced.answers;
+            match grade_notebook(root, &spliced.notebook, roles, options) {
+                Ok(run) => report.run = Some(run),
+                Err(e) => {
+                    grader_fault = true;
+                    report.error = Some(format!("the grader could not run your notebook (not your fault; your instructor has been told): {e:#}"));
+                }
+            }
+        }
+    }
+    report.execution_time = started.elapsed().as_secs_f64();
+    (report, grader_fault)
+}
+
+/// One submission to grade and where its results go.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub submission: PathBuf,
+    /// The folder name under the output folder (the file's stem, made unique).
+    pub name: String,
+}
+
+/// Output folder names: each file's stem; on a clash, `<parent folder>_<stem>`, then a number.
+pub fn job_names(submissions: &[PathBuf]) -> Vec<Job> {
+    let mut used = HashSet::new();
+    submissions
+        .iter()
+        .map(|path| {
+            let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "submission".into());
+            let parent = path.parent().and_then(Path::file_name).map(|p| p.to_string_lossy().to_string());
+            let mut candidates = vec![stem.clone()];
+            if let Some(parent) = parent {
+                candidates.push(format!("{parent}_{stem}"));
+            }
+            let name = candidates.into_iter().find(|c| !used.contains(c)).unwrap_or_else(|| {
+                (2..).map(|i| format!("{stem}_{i}")).find(|c| !used.contains(c)).expect("a free name")
+            });
+            used.insert(name.clone());
+            Job { submission: path.clone(), name }
+        })
+        .collect()
+}
+
+/// Options of `autograde`.
+#[derive(Debug, Clone)]
+pub struct AutogradeOptions {
+    pub grade: GradeOptions,
+    pub jobs: usize,
+}
+
+/// What `autograde` did.
+#[derive(Debug, Clone, Default)]
+pub struct AutogradeSummary {
+    pub graded: usize,
+    pub grader_faults: usize,
+}
+
+/// Grades every submission in a child process of this binary (`grade-one`),
+/// `jobs` at a time, then writes `grades.csv`.
+pub fn autograde(source_path: &Path, out: &Path, submissions: &[PathBuf], options: &AutogradeOptions) -> Result<AutogradeSummary> {
+    let source = Notebook::read(source_path)?;
+    let roles = check_source(&source).map_err(|e| anyhow::anyhow!("{}: {e}", source_path.display()))?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let exe = std::env::current_exe().context("finding replearn-grade itself")?;
+    let jobs = job_names(submissions);
+    let total = jobs.len();
+    let mut queue = jobs.clone().into_iter();
+    let mut running: Vec<(Child, Job, Instant)> = Vec::new();
+    let mut summary = AutogradeSummary::default();
+    let mut done = 0;
+    loop {
+        while running.len() < options.jobs.max(1) {
+            let Some(job) = queue.next() else { break };
+            let dest = out.join(&job.name);
+            std::fs::create_dir_all(&dest)?;
+            let log = std::fs::File::create(dest.join("grader.log"))?;
+            let child = Command::new(&exe)
+                .arg("grade-one")
+                .arg("--source")
+                .arg(source_path)
+                .arg("--dest")
+                .arg(&dest)
+                .arg("--timeout")
+                .arg(options.grade.timeout.as_secs_f64().to_string())
+                .arg("--seed")
+                .arg(options.grade.seed.to_string())
+                .args(options.grade.memory_mb.map(|m| vec!["--memory".to_string(), m.to_string()]).unwrap_or_default())
+                .arg(&job.submission)
+                .stdin(Stdio::null())
+                .stdout(log.try_clone()?)
+                .stderr(log)
+                .spawn()
+                .context("starting replearn-grade grade-one")?;
+            running.push((child, job, Instant::now()));
+        }
+        if running.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        let mut i = 0;
+        while i < running.len() {
+            let status = running[i].0.try_wait()?;
+            let Some(status) = status else {
+                i += 1;
+                continue;
+            };
+            let (_, job, started) = running.swap_remove(i);
+            let dest = out.join(&job.name);
+            let results = dest.join("results.json");
+            let valid = std::fs::read_to_string(&results).ok().and_then(|t| serde_json::from_str::<Value>(&t).ok()).is_some();
+            if !valid {
+                let error = format!("the grader failed on your notebook ({status}); this is not your fault and your instructor has the details");
+                SubmissionReport::not_graded(&job.submission, planned_tests(&roles), manual_points(&roles), error, started.elapsed().as_secs_f64()).write(&dest)?;
+            }
+            if !valid || status.code() == Some(GRADER_FAULT) {
+                summary.grader_faults += 1;
+            }
+            summary.graded += 1;
+            done += 1;
+            let json: Value = serde_json::from_str(&std::fs::read_to_string(&results)?)?;
+            println!(
+                "[{done}/{total}] {}: {} / {} in {:.0} s{}",
+                job.submission.display(),
+                json["score"],
+                json["extra_data"]["max_score"],
+                started.elapsed().as_secs_f64(),
+                if valid && status.success() { String::new() } else { format!(" (grader problem: see {})", dest.join("grader.log").display()) }
+            );
+        }
+    }
+    let mut rows = Vec::new();
+    for job in &jobs {
+        let text = std::fs::read_to_string(out.join(&job.name).join("results.json"))?;
+        rows.push((job.name.clone(), serde_json::from_str(&text)?));
+    }
+    let ids: Vec<String> = planned_tests(&roles).into_iter().map(|(id, _, _)| id).collect();
+    write_atomic(&out.join("grades.csv"), grades_csv(&ids, &rows).as_bytes())?;
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_folders_are_unique() {
+        let names: Vec<String> =
+            job_names(&["a/hw.ipynb".into(), "b/hw.ipynb".into(), "hw.ipynb".into(), "c/x.ipynb".into()]).into_iter().map(|j| j.name).collect();
+        assert_eq!(names, ["hw", "b_hw", "hw_2", "x"]);
+    }
+}

@@ -1,0 +1,308 @@
+//! Runs a notebook for grading and scores its test cells.
+//!
+//! Every code cell runs, in order, whatever failed before it: a test fails
+//! only if it cannot compile or run because of what it depends on. When a
+//! cell takes the process down (exit, abort, stack overflow, out of memory,
+//! time limit), evcxr restarts it, and the cells that had worked before are
+//! run again so that later tests still have their variables.
+use crate::assign::CellRole;
+use crate::notebook::{cell_label, cell_source, is_code, Notebook};
+use crate::run::outputs_of;
+use crate::runner::{CellOutcome, Failure, Runner, RunnerConfig};
+use anyhow::Result;
+use serde_json::{json, Value};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// The MIME type of a partial credit (see `replearn::grading::Credit`).
+pub const CREDIT_MIME: &str = "application/vnd.replearn.credit+json";
+const CREDIT_TOKEN_ENV: &str = "REPLEARN_CREDIT_TOKEN";
+/// Set while a notebook is graded (autograde, check, validate), so that a
+/// notebook can choose short training budgets: tests never need the full ones.
+pub const GRADING_ENV: &str = "REPLEARN_GRADING";
+/// The longest message or output shown for one test.
+const MAX_TEXT: usize = 4000;
+
+/// One graded test cell.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestResult {
+    pub id: String,
+    pub max_score: f64,
+    pub score: f64,
+    pub hidden: bool,
+    pub passed: bool,
+    /// Student-facing: why it failed, or the partial-credit message.
+    /// For hidden tests, nothing of the test's source is in it.
+    pub message: String,
+    /// What the test printed (empty for hidden tests).
+    pub output: String,
+}
+
+/// Everything a grading run found.
+#[derive(Debug, Clone)]
+pub struct GradeRun {
+    pub tests: Vec<TestResult>,
+    /// Student-facing notes (cells replayed after a crash, and so on).
+    pub notes: Vec<String>,
+    /// The notebook with its outputs, for the instructor.
+    pub notebook: Notebook,
+    pub duration: Duration,
+}
+
+impl GradeRun {
+    pub fn score(&self) -> f64 {
+        self.tests.iter().map(|t| t.score).fold(0.0, |a, b| a + b)
+    }
+
+    pub fn max_score(&self) -> f64 {
+        self.tests.iter().map(|t| t.max_score).fold(0.0, |a, b| a + b)
+    }
+}
+
+/// Options for a grading run.
+#[derive(Debug, Clone)]
+pub struct GradeOptions {
+    /// Per-cell limit on running time.
+    pub timeout: Duration,
+    /// Heap limit for the process running the cells, in MB.
+    pub memory_mb: Option<u64>,
+    /// libtorch's seed, set after the start-up: the same for the reference and every submission.
+    pub seed: u64,
+}
+
+impl Default for GradeOptions {
+    fn default() -> Self {
+        GradeOptions { timeout: Duration::from_secs(300), memory_mb: None, seed: 0 }
+    }
+}
+
+/// A fresh random token (hex), so that printed text cannot pose as a credit.
+fn random_token() -> String {
+    let mut bytes = [0u8; 16];
+    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+        use std::io::Read;
+        let _ = f.read_exact(&mut bytes);
+    }
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let mut token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    token.push_str(&format!("{nanos:x}"));
+    token
+}
+
+/// Runs every code cell of `notebook` (whose cells `roles` describes) and scores its tests.
+pub fn grade_notebook(root: &Path, notebook: &Notebook, roles: &[Option<CellRole>], options: &GradeOptions) -> Result<GradeRun> {
+    let started = Instant::now();
+    let token = random_token();
+    let config = RunnerConfig {
+        timeout: Some(options.timeout),
+        memory_mb: options.memory_mb,
+        seed: Some(options.seed),
+        env: vec![(CREDIT_TOKEN_ENV.to_string(), token.clone()), (GRADING_ENV.to_string(), "1".to_string())],
+    };
+    let mut runner = Runner::start(root, config)?;
+    let mut notebook = notebook.clone();
+    let mut tests = Vec::new();
+    let mut notes = Vec::new();
+    // Cells that worked, to replay after a restart; solution cells that failed.
+    let mut worked: Vec<usize> = Vec::new();
+    let mut failed_solutions: Vec<(String, String)> = Vec::new();
+    let mut count = 0;
+    for index in 0..notebook.cells().len() {
+        let cell = &notebook.cells()[index];
+        if !is_code(cell) {
+            continue;
+        }
+        let role = roles.get(index).cloned().flatten();
+        let label = cell_label(index, cell);
+        let source = cell_source(cell);
+        count += 1;
+        let outcome = runner.run_cell(&source);
+        let cell = &mut notebook.cells_mut()[index];
+        cell["execution_count"] = json!(count);
+        cell["outputs"] = Value::Array(outputs_of(&outcome, count));
+
+        let is_test = role.as_ref().is_some_and(|r| r.kind == "test");
+        if is_test {
+            let role = role.as_ref().expect("test role");
+            tests.push(score_test(role, &source, &outcome, &token, &failed_solutions));
+        }
+        match &outcome.failure {
+            None if !is_test => worked.push(index),
+            None => {}
+            Some(failure) => {
+                if let Some(r) = role.as_ref().filter(|r| r.kind == "solution") {
+                    failed_solutions.push((r.id.clone(), first_lines(&failure.to_string(), 8)));
+                }
+                if failure.lost_process() {
+                    replay(&mut runner, &notebook, &worked, &label, &mut notes);
+                }
+            }
+        }
+    }
+    Ok(GradeRun { tests, notes, notebook, duration: started.elapsed() })
+}
+
+/// Runs the cells that worked again, after the process was restarted.
+fn replay(runner: &mut Runner, notebook: &Notebook, worked: &[usize], after: &str, notes: &mut Vec<String>) {
+    let mut lost = Vec::new();
+    for &i in worked {
+        let outcome = runner.run_cell(&cell_source(&notebook.cells()[i]));
+        if let Some(failure) = outcome.failure {
+            lost.push(format!("{} ({})", cell_label(i, &notebook.cells()[i]), first_line(&failure.to_string())));
+        }
+    }
+    let mut note = format!("{after} ended the notebook process; it was restarted and the {} cells that had worked were run again.", worked.len());
+    if !lost.is_empty() {
+        note.push_str(&format!(" These failed the second time: {}.", lost.join("; ")));
+    }
+    notes.push(note);
+}
+
+fn score_test(role: &CellRole, source: &str, outcome: &CellOutcome, token: &str, failed_solutions: &[(String, String)]) -> TestResult {
+    let mut result = TestResult {
+        id: role.id.clone(),
+        max_score: role.points,
+        score: 0.0,
+        hidden: role.hidden,
+        passed: false,
+        message: String::new(),
+        output: if role.hidden { String::new() } else { truncate(&outcome.stdout) },
+    };
+    match &outcome.failure {
+        None => {
+            let credit = outcome.data.get(CREDIT_MIME).and_then(|text| parse_credit(text, token));
+            match credit {
+                Some((fraction, message)) => {
+                    result.score = role.points * fraction;
+                    result.passed = fraction >= 1.0;
+                    result.message = message;
+                }
+                None => {
+                    result.score = role.points;
+                    result.passed = true;
+                }
+            }
+        }
+        Some(failure) => {
+            let text = failure.to_string();
+            let text = if role.hidden { redact_hidden(&text, source, failure) } else { text };
+            let mut message = truncate(&text);
+            if !failed_solutions.is_empty() {
+                message.push_str("\n\nIt may fail because of an earlier cell of yours that failed:");
+                for (id, why) in failed_solutions {
+                    message.push_str(&format!("\n- solution cell '{id}': {}", why.replace('\n', "\n    ")));
+                }
+            }
+            result.message = message;
+        }
+    }
+    result
+}
+
+/// A credit's fraction and message, if it carries this run's token.
+fn parse_credit(text: &str, token: &str) -> Option<(f64, String)> {
+    let value: Value = serde_json::from_str(text.trim()).ok()?;
+    if value["token"].as_str() != Some(token) {
+        return None;
+    }
+    let fraction = value["fraction"].as_f64().filter(|f| f.is_finite())?.clamp(0.0, 1.0);
+    Some((fraction, value["message"].as_str().unwrap_or_default().to_string()))
+}
+
+/// A hidden test's failure, with every trace of its source removed: compile
+/// errors quote the source, so only their first line stays; panic messages
+/// lose any line that repeats the test's code (`assertion failed: <expr>`).
+pub fn redact_hidden(text: &str, source: &str, failure: &Failure) -> String {
+    if let Failure::Compile(_) = failure {
+        return "does not compile (the details of a hidden test are not shown; check that your code has the names and types the assignment asks for)".into();
+    }
+    let squash = |s: &str| s.split_whitespace().collect::<String>();
+    // Messages are the test's string literals: those may be shown.
+    let source = without_string_literals(source);
+    let code = squash(&source);
+    let code_lines: Vec<String> = source.lines().map(squash).filter(|l| l.len() >= 12).collect();
+    text.lines()
+        .map(|line| {
+            let core = line.trim().trim_start_matches("panicked:").trim().trim_start_matches("assertion failed:").trim();
+            let squashed = squash(core);
+            let leaks = (squashed.len() >= 6 && code.contains(&squashed)) || code_lines.iter().any(|l| squashed.contains(l.as_str()));
+            if leaks {
+                "[a line from the hidden test's code is not shown]".to_string()
+            } else {
+                line.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `source` with the contents of its string literals removed (quotes kept).
+fn without_string_literals(source: &str) -> String {
+    let mut out = String::with_capacity(source.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in source.chars() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+                out.push(c);
+            }
+        } else {
+            if c == '"' {
+                in_string = true;
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn first_line(text: &str) -> String {
+    first_lines(text, 1)
+}
+
+fn first_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(n).collect();
+    truncate(&lines.join("\n"))
+}
+
+fn truncate(text: &str) -> String {
+    if text.len() <= MAX_TEXT {
+        return text.to_string();
+    }
+    let mut end = MAX_TEXT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}\n[... {} more bytes not shown]", &text[..end], text.len() - end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hidden_sources_never_reach_the_message() {
+        let source = "let secret = hidden_helper(3);\nassert!(secret_value(41) == 42, \"off by one\");";
+        let panic = Failure::Panic("assertion failed: secret_value(41) == 42".into());
+        let text = redact_hidden(&panic.to_string(), source, &panic);
+        assert!(!text.contains("secret_value"), "{text}");
+        let custom = Failure::Panic("off by one".into());
+        assert_eq!(redact_hidden(&custom.to_string(), source, &custom), "panicked: off by one");
+        let compile = Failure::Compile("error: cannot find `hidden_helper`\n   1 | let secret = hidden_helper(3);".into());
+        assert!(!redact_hidden(&compile.to_string(), source, &compile).contains("hidden_helper"));
+    }
+
+    #[test]
+    fn credits_count_only_with_the_runs_token() {
+        let good = r#"{"fraction": 0.5, "message": "half", "token": "abc"}"#;
+        assert_eq!(parse_credit(good, "abc"), Some((0.5, "half".into())));
+        assert_eq!(parse_credit(good, "xyz"), None);
+        assert_eq!(parse_credit(r#"{"fraction": 1.0, "message": "forged"}"#, "abc"), None);
+        assert_eq!(parse_credit("not json", "abc"), None);
+    }
+}
