@@ -1,7 +1,11 @@
 //! Data sets: generated ones that need no download, and readers for real formats.
+mod flickr8k;
 mod shapes;
+mod stl10;
 mod two_moons;
 
 pub use self::shapes::{hue_to_rgb, ShapeFactors, ShapeKind, Shapes, ShapesConfig, SHAPES_TRAIN_LEN};
 
+pub use self::flickr8k::{CaptionedImage, Flickr8k};
+pub use self::stl10::{Stl10, Stl10Split, STL10_CLASSES, STL10_SIZE};
 pub use self::two_moons::TwoMoons;

@@ -1,0 +1,223 @@
+//! STL-10 in its binary format (the `stl10_binary/` folder of the official
+//! archive): `train_X.bin`, `test_X.bin`, `unlabeled_X.bin` hold uint8 images
+//! of 3x96x96, each channel stored column by column; `train_y.bin` and
+//! `test_y.bin` hold one byte per image, the class 1-10.
+//!
+//! Images stay uint8 in memory (27,648 bytes each) and become floats one batch
+//! at a time.
+use crate::{Error, Result};
+use std::io::{Read, Write};
+use std::path::Path;
+use tch::{Device, Kind, Tensor};
+
+/// Height and width of an STL-10 image.
+pub const STL10_SIZE: i64 = 96;
+const IMAGE_BYTES: usize = 3 * 96 * 96;
+/// Class names, in label order (label 0 is "airplane").
+pub const STL10_CLASSES: [&str; 10] = ["airplane", "bird", "car", "cat", "deer", "dog", "horse", "monkey", "ship", "truck"];
+
+/// Which file of the archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stl10Split {
+    /// 5,000 labelled images.
+    Train,
+    /// 8,000 labelled images.
+    Test,
+    /// 100,000 images without labels.
+    Unlabeled,
+}
+
+impl Stl10Split {
+    /// The image file and, for labelled splits, the label file.
+    pub fn files(self) -> (&'static str, Option<&'static str>) {
+        match self {
+            Stl10Split::Train => ("train_X.bin", Some("train_y.bin")),
+            Stl10Split::Test => ("test_X.bin", Some("test_y.bin")),
+            Stl10Split::Unlabeled => ("unlabeled_X.bin", None),
+        }
+    }
+}
+
+/// Images (uint8, `[N, 3, 96, 96]`, CPU) and labels (int64 `[N]`, 0-9) of one split.
+#[derive(Debug)]
+pub struct Stl10 {
+    images: Tensor,
+    labels: Option<Tensor>,
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> Error {
+    Error::io(path, source)
+}
+
+impl Stl10 {
+    /// Reads the first `limit` images (all if `None`) of `split` from `dir`
+    /// (the `stl10_binary` folder).
+    pub fn load(dir: impl AsRef<Path>, split: Stl10Split, limit: Option<usize>) -> Result<Stl10> {
+        let dir = dir.as_ref();
+        let (image_file, label_file) = split.files();
+        let image_path = dir.join(image_file);
+        if !image_path.is_file() {
+            return Err(Error::InvalidArgument(format!(
+                "{}: STL-10 not found. Download stl10_binary.tar.gz (2.6 GB) from https://cs.stanford.edu/~acoates/stl10/ \
+                 and unpack it so that this file exists, or use the offline stand-in of the notebook",
+                image_path.display()
+            )));
+        }
+        let bytes = std::fs::metadata(&image_path).map_err(|e| io_error(&image_path, e))?.len() as usize;
+        if bytes % IMAGE_BYTES != 0 {
+            return Err(Error::InvalidArgument(format!(
+                "{}: {bytes} bytes is not a whole number of 3x96x96 images: the file is truncated, download it again",
+                image_path.display()
+            )));
+        }
+        let n = limit.map_or(bytes / IMAGE_BYTES, |l| l.min(bytes / IMAGE_BYTES));
+        let mut data = vec![0u8; n * IMAGE_BYTES];
+        std::fs::File::open(&image_path)
+            .and_then(|mut f| f.read_exact(&mut data))
+            .map_err(|e| io_error(&image_path, e))?;
+        // Each plane is stored column by column: read as [N, C, W, H], then swap.
+        let images = Tensor::from_slice(&data).view([n as i64, 3, STL10_SIZE, STL10_SIZE]).transpose(2, 3).contiguous();
+        let labels = match label_file {
+            None => None,
+            Some(file) => Some(read_labels(&dir.join(file), n)?),
+        };
+        Ok(Stl10 { images, labels })
+    }
+
+    pub fn len(&self) -> usize {
+        self.images.size()[0] as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// All images, uint8 `[N, 3, 96, 96]` on the CPU.
+    pub fn images_u8(&self) -> &Tensor {
+        &self.images
+    }
+
+    /// Labels 0-9 (`[N]`, int64), for the labelled splits.
+    pub fn labels(&self) -> Option<&Tensor> {
+        self.labels.as_ref()
+    }
+
+    /// The images at `indices` (int64 `[B]`) as floats in [0, 1], `[B, 3, 96, 96]`, on `device`.
+    pub fn batch(&self, indices: &Tensor, device: Device) -> Tensor {
+        self.images.index_select(0, &indices.to_device(Device::Cpu)).to_device(device).to_kind(Kind::Float) / 255.0
+    }
+
+    /// Writes `images` (uint8 `[N, 3, 96, 96]`) and `labels` (0-9) as `split`
+    /// in `dir`, in the archive's exact format. Tests and offline stand-ins use it.
+    pub fn write(dir: impl AsRef<Path>, split: Stl10Split, images: &Tensor, labels: Option<&Tensor>) -> Result<()> {
+        let dir = dir.as_ref();
+        let size = images.size();
+        if images.kind() != Kind::Uint8 || size.len() != 4 || size[1..] != [3, STL10_SIZE, STL10_SIZE] {
+            return Err(Error::Shape { what: "Stl10::write images", got: size, expected: "uint8 [N, 3, 96, 96]" });
+        }
+        std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+        let (image_file, label_file) = split.files();
+        let planes = images.to_device(Device::Cpu).transpose(2, 3).contiguous().view([-1]);
+        write_file(&dir.join(image_file), &Vec::<u8>::try_from(&planes)?)?;
+        match (label_file, labels) {
+            (Some(file), Some(labels)) => {
+                let bytes: Vec<u8> = Vec::<i64>::try_from(&labels.to_device(Device::Cpu).to_kind(Kind::Int64))?
+                    .into_iter()
+                    .map(|l| u8::try_from(l + 1).ok().filter(|b| (1..=10).contains(b)).ok_or(l))
+                    .collect::<std::result::Result<_, _>>()
+                    .map_err(|l| Error::InvalidArgument(format!("Stl10::write: label {l} is not a class 0-9")))?;
+                if bytes.len() != size[0] as usize {
+                    return Err(Error::InvalidArgument(format!("Stl10::write: {} labels for {} images", bytes.len(), size[0])));
+                }
+                write_file(&dir.join(file), &bytes)
+            }
+            (Some(_), None) => Err(Error::InvalidArgument(format!("Stl10::write: the {split:?} split needs labels"))),
+            (None, _) => Ok(()),
+        }
+    }
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::File::create(path).and_then(|mut f| f.write_all(bytes)).map_err(|e| io_error(path, e))
+}
+
+/// The first `n` labels of a label file, checked to be 1-10, as 0-9.
+fn read_labels(path: &Path, n: usize) -> Result<Tensor> {
+    let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+    if bytes.len() < n {
+        return Err(Error::InvalidArgument(format!(
+            "{}: {} labels for {n} images: the file is truncated, download the archive again",
+            path.display(),
+            bytes.len()
+        )));
+    }
+    if let Some((i, b)) = bytes[..n].iter().enumerate().find(|(_, b)| !(1..=10).contains(*b)) {
+        return Err(Error::InvalidArgument(format!("{}: label {b} of image {i} is not a class 1-10", path.display())));
+    }
+    let labels: Vec<i64> = bytes[..n].iter().map(|&b| i64::from(b) - 1).collect();
+    Ok(Tensor::from_slice(&labels))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writes a file by hand, byte by byte as the format's description says,
+    /// independently of `Stl10::write`.
+    fn handmade(dir: &Path) {
+        let mut bytes = Vec::new();
+        for image in 0..2u32 {
+            for channel in 0..3u32 {
+                for column in 0..96u32 {
+                    for row in 0..96u32 {
+                        bytes.push(((image * 7 + channel * 50 + row * 2 + column) % 256) as u8);
+                    }
+                }
+            }
+        }
+        std::fs::write(dir.join("train_X.bin"), bytes).unwrap();
+        std::fs::write(dir.join("train_y.bin"), [3u8, 10]).unwrap();
+    }
+
+    #[test]
+    fn reads_column_major_planes_and_one_based_labels() {
+        let dir = tempfile::tempdir().unwrap();
+        handmade(dir.path());
+        let data = Stl10::load(dir.path(), Stl10Split::Train, None).unwrap();
+        assert_eq!(data.len(), 2);
+        assert_eq!(data.images_u8().size(), [2, 3, 96, 96]);
+        // Pixel (row 5, column 9) of image 1, channel 2: 7 + 100 + 10 + 9.
+        assert_eq!(data.images_u8().int64_value(&[1, 2, 5, 9]), 126);
+        assert_eq!(Vec::<i64>::try_from(data.labels().unwrap()).unwrap(), [2, 9]);
+        let batch = data.batch(&Tensor::from_slice(&[1i64]), Device::Cpu);
+        assert!((batch.double_value(&[0, 2, 5, 9]) - 126.0 / 255.0).abs() < 1e-6);
+        let first = Stl10::load(dir.path(), Stl10Split::Train, Some(1)).unwrap();
+        assert_eq!(first.len(), 1);
+    }
+
+    #[test]
+    fn write_produces_the_same_bytes_as_the_format() {
+        let dir = tempfile::tempdir().unwrap();
+        handmade(dir.path());
+        let data = Stl10::load(dir.path(), Stl10Split::Train, None).unwrap();
+        let out = tempfile::tempdir().unwrap();
+        Stl10::write(out.path(), Stl10Split::Train, data.images_u8(), data.labels()).unwrap();
+        for file in ["train_X.bin", "train_y.bin"] {
+            assert_eq!(std::fs::read(out.path().join(file)).unwrap(), std::fs::read(dir.path().join(file)).unwrap(), "{file}");
+        }
+    }
+
+    #[test]
+    fn bad_files_are_named_with_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = Stl10::load(dir.path(), Stl10Split::Test, None).unwrap_err().to_string();
+        assert!(missing.contains("test_X.bin") && missing.contains("cs.stanford.edu"), "{missing}");
+        std::fs::write(dir.path().join("unlabeled_X.bin"), [0u8; 1000]).unwrap();
+        let short = Stl10::load(dir.path(), Stl10Split::Unlabeled, None).unwrap_err().to_string();
+        assert!(short.contains("truncated"), "{short}");
+        handmade(dir.path());
+        std::fs::write(dir.path().join("train_y.bin"), [3u8, 11]).unwrap();
+        let label = Stl10::load(dir.path(), Stl10Split::Train, None).unwrap_err().to_string();
+        assert!(label.contains("label 11 of image 1"), "{label}");
+    }
+}
