@@ -64,6 +64,7 @@ kernel: binaries
 bench: setup
 	$(VENV)/bin/python scripts/bench_kernel.py
 	$(VENV)/bin/python scripts/bench_train_step.py
+	$(VENV)/bin/python scripts/bench_grade.py
 
 # A Gradescope autograder zip for one assignment (README, "Grading on Gradescope"):
 #   make gradescope NOTEBOOK=notebooks/01_shapes_source.ipynb [BUNDLE=out.zip] [TIMEOUT=600] [MEMORY_MB=4096]
