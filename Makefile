@@ -23,7 +23,7 @@ CARGO_JOBS ?= $(shell nproc)
 RELEASE := $(CARGO_TARGET_DIR)/release
 BINARIES := replearn-kernel replearn-grade
 
-.PHONY: lab test setup venv rust-src binaries kernel bench gradescope clean-kernel-cache
+.PHONY: lab test setup venv rust-src binaries kernel bench gradescope data-stl10 clean-kernel-cache
 
 lab: setup
 	cd notebooks && jupyter lab --notebook-dir=$(ROOT)/notebooks
@@ -65,6 +65,11 @@ bench: setup
 	$(VENV)/bin/python scripts/bench_kernel.py
 	$(VENV)/bin/python scripts/bench_train_step.py
 	$(VENV)/bin/python scripts/bench_grade.py
+
+# The only downloads replearn makes, on request: the official STL-10 archive
+# (2.6 GB) into data/, resumable, checked by MD5, unpacked to data/stl10_binary.
+data-stl10: venv
+	$(VENV)/bin/python scripts/fetch_data.py stl10 --dest data
 
 # A Gradescope autograder zip for one assignment (README, "Grading on Gradescope"):
 #   make gradescope NOTEBOOK=notebooks/01_shapes_source.ipynb [BUNDLE=out.zip] [TIMEOUT=600] [MEMORY_MB=4096]
