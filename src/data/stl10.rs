@@ -137,6 +137,57 @@ impl Stl10 {
     }
 }
 
+/// What [`write_stl10_stand_in`] writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stl10StandInConfig {
+    pub train: usize,
+    pub test: usize,
+    pub unlabeled: usize,
+    pub seed: u64,
+}
+
+impl Default for Stl10StandInConfig {
+    /// STL-10's labelled sizes (5,000 train, 8,000 test) and the 10,000
+    /// unlabeled images the original's autoencoder uses.
+    fn default() -> Self {
+        Stl10StandInConfig { train: 5_000, test: 8_000, unlabeled: 10_000, seed: 4 }
+    }
+}
+
+/// The offline stand-in for STL-10: generated shapes at 96x96, written in
+/// STL-10's exact binary layout into `dir`, so that the same reader and
+/// notebook run without the download. Nine classes (labels 0-8):
+/// `3 * kind + size tercile` (circle, square, triangle; small, medium, large),
+/// which colour alone cannot tell apart.
+pub fn write_stl10_stand_in(dir: impl AsRef<Path>, config: &Stl10StandInConfig) -> Result<()> {
+    use super::{Shapes, ShapesConfig};
+    let dir = dir.as_ref();
+    let (min_size, max_size) = (12.0, 45.0);
+    let splits = [(Stl10Split::Train, config.train, 0), (Stl10Split::Test, config.test, 1), (Stl10Split::Unlabeled, config.unlabeled, 2)];
+    for (split, len, offset) in splits {
+        let shapes = Shapes::generate(&ShapesConfig {
+            len,
+            image_size: STL10_SIZE as usize,
+            min_size,
+            max_size,
+            seed: config.seed.wrapping_mul(3).wrapping_add(offset),
+        })?;
+        let indices: Vec<i64> = (0..len as i64).collect();
+        let images = Tensor::from_slice(&shapes.render_u8(&indices)?).view([len as i64, 3, STL10_SIZE, STL10_SIZE]);
+        let labels: Vec<i64> = shapes
+            .factors
+            .iter()
+            .map(|f| {
+                let tercile = (((f.size - min_size) / (max_size - min_size) * 3.0) as i64).clamp(0, 2);
+                3 * f.kind as i64 + tercile
+            })
+            .collect();
+        let labels = Tensor::from_slice(&labels);
+        Stl10::write(dir, split, &images, (split != Stl10Split::Unlabeled).then_some(&labels))?;
+    }
+    Ok(())
+}
+
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::File::create(path).and_then(|mut f| f.write_all(bytes)).map_err(|e| io_error(path, e))
 }
@@ -205,6 +256,23 @@ mod tests {
         for file in ["train_X.bin", "train_y.bin"] {
             assert_eq!(std::fs::read(out.path().join(file)).unwrap(), std::fs::read(dir.path().join(file)).unwrap(), "{file}");
         }
+    }
+
+    #[test]
+    fn the_stand_in_is_read_back_with_nine_balanced_classes() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Stl10StandInConfig { train: 900, test: 90, unlabeled: 30, seed: 4 };
+        write_stl10_stand_in(dir.path(), &config).unwrap();
+        let train = Stl10::load(dir.path(), Stl10Split::Train, None).unwrap();
+        assert_eq!((train.len(), Stl10::load(dir.path(), Stl10Split::Test, None).unwrap().len()), (900, 90));
+        assert_eq!(Stl10::load(dir.path(), Stl10Split::Unlabeled, None).unwrap().len(), 30);
+        let counts = train.labels().unwrap().bincount::<Tensor>(None, 10);
+        let counts = Vec::<i64>::try_from(&counts).unwrap();
+        assert_eq!(counts[9], 0, "nine classes");
+        assert!(counts[..9].iter().all(|&c| (50..=150).contains(&c)), "roughly balanced: {counts:?}");
+        // Pictures, not noise: most pixels are black background.
+        let black = train.images_u8().eq(0).to_kind(Kind::Float).mean(Kind::Float).double_value(&[]);
+        assert!(black > 0.5, "{black}");
     }
 
     #[test]
