@@ -121,20 +121,26 @@ pub struct AutogradeSummary {
 
 /// Grades every submission in a child process of this binary (`grade-one`),
 /// `jobs` at a time, then writes `grades.csv`.
-pub fn autograde(source_path: &Path, out: &Path, submissions: &[PathBuf], options: &AutogradeOptions) -> Result<AutogradeSummary> {
-    let source = Notebook::read(source_path)?;
-    let roles = check_source(&source).map_err(|e| anyhow::anyhow!("{}: {e}", source_path.display()))?;
+pub fn autograde(
+    source_path: &Path,
+    source: &Notebook,
+    out: &Path,
+    submissions: &[PathBuf],
+    options: &AutogradeOptions,
+) -> Result<AutogradeSummary> {
+    let roles = check_source(source).map_err(|e| anyhow::anyhow!("{}: {e}", source_path.display()))?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let exe = std::env::current_exe().context("finding replearn-grade itself")?;
     let jobs = job_names(submissions);
     let total = jobs.len();
-    let mut queue = jobs.clone().into_iter();
-    let mut running: Vec<(Child, Job, Instant)> = Vec::new();
+    let mut queue = jobs.iter().cloned().enumerate();
+    let mut running: Vec<(Child, usize, Job, Instant)> = Vec::new();
     let mut summary = AutogradeSummary::default();
-    let mut done = 0;
+    // Each job's results.json, read once, in submission order (for grades.csv).
+    let mut results: Vec<Option<Value>> = vec![None; total];
     loop {
         while running.len() < options.jobs.max(1) {
-            let Some(job) = queue.next() else { break };
+            let Some((slot, job)) = queue.next() else { break };
             let dest = out.join(&job.name);
             std::fs::create_dir_all(&dest)?;
             let log = std::fs::File::create(dest.join("grader.log"))?;
@@ -155,7 +161,7 @@ pub fn autograde(source_path: &Path, out: &Path, submissions: &[PathBuf], option
                 .stderr(log)
                 .spawn()
                 .context("starting replearn-grade grade-one")?;
-            running.push((child, job, Instant::now()));
+            running.push((child, slot, job, Instant::now()));
         }
         if running.is_empty() {
             break;
@@ -168,35 +174,43 @@ pub fn autograde(source_path: &Path, out: &Path, submissions: &[PathBuf], option
                 i += 1;
                 continue;
             };
-            let (_, job, started) = running.swap_remove(i);
+            let (_, slot, job, started) = running.swap_remove(i);
             let dest = out.join(&job.name);
-            let results = dest.join("results.json");
-            let valid = std::fs::read_to_string(&results).ok().and_then(|t| serde_json::from_str::<Value>(&t).ok()).is_some();
-            if !valid {
-                let error = format!("the grader failed on your notebook ({status}); this is not your fault and your instructor has the details");
-                SubmissionReport::not_graded(&job.submission, planned_tests(&roles), manual_points(&roles), error, started.elapsed().as_secs_f64()).write(&dest)?;
-            }
+            let written = std::fs::read_to_string(dest.join("results.json")).ok().and_then(|t| serde_json::from_str::<Value>(&t).ok());
+            let valid = written.is_some();
+            let json = match written {
+                Some(json) => json,
+                None => {
+                    let error = format!("the grader failed on your notebook ({status}); this is not your fault and your instructor has the details");
+                    let report = SubmissionReport::not_graded(
+                        &job.submission,
+                        planned_tests(&roles),
+                        manual_points(&roles),
+                        error,
+                        started.elapsed().as_secs_f64(),
+                    );
+                    report.write(&dest)?;
+                    report.results_json()
+                }
+            };
             if !valid || status.code() == Some(GRADER_FAULT) {
                 summary.grader_faults += 1;
             }
             summary.graded += 1;
-            done += 1;
-            let json: Value = serde_json::from_str(&std::fs::read_to_string(&results)?)?;
             println!(
-                "[{done}/{total}] {}: {} / {} in {:.0} s{}",
+                "[{}/{total}] {}: {} / {} in {:.0} s{}",
+                summary.graded,
                 job.submission.display(),
                 json["score"],
                 json["extra_data"]["max_score"],
                 started.elapsed().as_secs_f64(),
                 if valid && status.success() { String::new() } else { format!(" (grader problem: see {})", dest.join("grader.log").display()) }
             );
+            results[slot] = Some(json);
         }
     }
-    let mut rows = Vec::new();
-    for job in &jobs {
-        let text = std::fs::read_to_string(out.join(&job.name).join("results.json"))?;
-        rows.push((job.name.clone(), serde_json::from_str(&text)?));
-    }
+    let rows: Vec<(String, Value)> =
+        jobs.iter().zip(results).map(|(job, json)| (job.name.clone(), json.expect("every job finished"))).collect();
     let ids: Vec<String> = planned_tests(&roles).into_iter().map(|(id, _, _)| id).collect();
     write_atomic(&out.join("grades.csv"), grades_csv(&ids, &rows).as_bytes())?;
     Ok(summary)

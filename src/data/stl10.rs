@@ -45,10 +45,6 @@ pub struct Stl10 {
     labels: Option<Tensor>,
 }
 
-fn io_error(path: &Path, source: std::io::Error) -> Error {
-    Error::io(path, source)
-}
-
 impl Stl10 {
     /// Reads the first `limit` images (all if `None`) of `split` from `dir`
     /// (the `stl10_binary` folder).
@@ -63,8 +59,8 @@ impl Stl10 {
                 image_path.display()
             )));
         }
-        let bytes = std::fs::metadata(&image_path).map_err(|e| io_error(&image_path, e))?.len() as usize;
-        if bytes % IMAGE_BYTES != 0 {
+        let bytes = std::fs::metadata(&image_path).map_err(|e| Error::io(&image_path, e))?.len() as usize;
+        if !bytes.is_multiple_of(IMAGE_BYTES) {
             return Err(Error::InvalidArgument(format!(
                 "{}: {bytes} bytes is not a whole number of 3x96x96 images: the file is truncated, download it again",
                 image_path.display()
@@ -74,7 +70,7 @@ impl Stl10 {
         let mut data = vec![0u8; n * IMAGE_BYTES];
         std::fs::File::open(&image_path)
             .and_then(|mut f| f.read_exact(&mut data))
-            .map_err(|e| io_error(&image_path, e))?;
+            .map_err(|e| Error::io(&image_path, e))?;
         // Each plane is stored column by column: read as [N, C, W, H], then swap.
         let images = Tensor::from_slice(&data).view([n as i64, 3, STL10_SIZE, STL10_SIZE]).transpose(2, 3).contiguous();
         let labels = match label_file {
@@ -115,7 +111,7 @@ impl Stl10 {
         if images.kind() != Kind::Uint8 || size.len() != 4 || size[1..] != [3, STL10_SIZE, STL10_SIZE] {
             return Err(Error::Shape { what: "Stl10::write images", got: size, expected: "uint8 [N, 3, 96, 96]" });
         }
-        std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let (image_file, label_file) = split.files();
         let planes = images.to_device(Device::Cpu).transpose(2, 3).contiguous().view([-1]);
         write_file(&dir.join(image_file), &Vec::<u8>::try_from(&planes)?)?;
@@ -189,12 +185,12 @@ pub fn write_stl10_stand_in(dir: impl AsRef<Path>, config: &Stl10StandInConfig) 
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::File::create(path).and_then(|mut f| f.write_all(bytes)).map_err(|e| io_error(path, e))
+    std::fs::File::create(path).and_then(|mut f| f.write_all(bytes)).map_err(|e| Error::io(path, e))
 }
 
 /// The first `n` labels of a label file, checked to be 1-10, as 0-9.
 fn read_labels(path: &Path, n: usize) -> Result<Tensor> {
-    let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     if bytes.len() < n {
         return Err(Error::InvalidArgument(format!(
             "{}: {} labels for {n} images: the file is truncated, download the archive again",

@@ -209,7 +209,7 @@ fn cmd_autograde(args: Args) -> Result<i32> {
     }
     let source_nb = Notebook::read(&source)?;
     let options = AutogradeOptions { grade: args.grade_options(&source_nb), jobs: args.jobs.unwrap_or(1) };
-    let summary = autograde(&source, &out, &args.positional, &options)?;
+    let summary = autograde(&source, &source_nb, &out, &args.positional, &options)?;
     println!("graded {} submission(s); grades in {}", summary.graded, out.join("grades.csv").display());
     if summary.grader_faults > 0 {
         eprintln!("the grader itself failed on {} submission(s): see grader.log in their folders", summary.grader_faults);
