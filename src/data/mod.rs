@@ -7,5 +7,7 @@ mod two_moons;
 pub use self::shapes::{hue_to_rgb, ShapeFactors, ShapeKind, Shapes, ShapesConfig, SHAPES_TRAIN_LEN};
 
 pub use self::flickr8k::{CaptionedImage, Flickr8k};
-pub use self::stl10::{write_stl10_stand_in, Stl10, Stl10Split, Stl10StandInConfig, STL10_CLASSES, STL10_SIZE};
+pub use self::stl10::{
+    stl10_or_stand_in, write_stl10_stand_in, Stl10, Stl10Source, Stl10Split, Stl10StandInConfig, STL10_CLASSES, STL10_SIZE,
+};
 pub use self::two_moons::TwoMoons;

@@ -134,7 +134,7 @@ impl Stl10 {
 }
 
 /// What [`write_stl10_stand_in`] writes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Stl10StandInConfig {
     pub train: usize,
     pub test: usize,
@@ -182,6 +182,34 @@ pub fn write_stl10_stand_in(dir: impl AsRef<Path>, config: &Stl10StandInConfig) 
         Stl10::write(dir, split, &images, (split != Stl10Split::Unlabeled).then_some(&labels))?;
     }
     Ok(())
+}
+
+/// Where a notebook finds STL-10: the real archive or the generated stand-in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stl10Source {
+    /// The folder to pass to [`Stl10::load`].
+    pub dir: std::path::PathBuf,
+    /// True for the offline stand-in (nine shape classes), false for real STL-10.
+    pub stand_in: bool,
+}
+
+/// The real STL-10 in `real` (the unpacked `stl10_binary` folder) when its
+/// train, test and unlabeled image files are all there; otherwise the stand-in
+/// in `stand_in`, written with `config` unless the same stand-in is already there.
+pub fn stl10_or_stand_in(real: impl AsRef<Path>, stand_in: impl AsRef<Path>, config: &Stl10StandInConfig) -> Result<Stl10Source> {
+    let real = real.as_ref();
+    let complete = [Stl10Split::Train, Stl10Split::Test, Stl10Split::Unlabeled].iter().all(|s| real.join(s.files().0).is_file());
+    if complete {
+        return Ok(Stl10Source { dir: real.to_path_buf(), stand_in: false });
+    }
+    let dir = stand_in.as_ref();
+    let marker = dir.join("stand_in.json");
+    let wanted = serde_json::to_string(config).map_err(|e| Error::InvalidArgument(e.to_string()))?;
+    if std::fs::read_to_string(&marker).ok().as_deref() != Some(wanted.as_str()) {
+        write_stl10_stand_in(dir, config)?;
+        write_file(&marker, wanted.as_bytes())?;
+    }
+    Ok(Stl10Source { dir: dir.to_path_buf(), stand_in: true })
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -283,5 +311,26 @@ mod tests {
         std::fs::write(dir.path().join("train_y.bin"), [3u8, 11]).unwrap();
         let label = Stl10::load(dir.path(), Stl10Split::Train, None).unwrap_err().to_string();
         assert!(label.contains("label 11 of image 1"), "{label}");
+    }
+
+    #[test]
+    fn the_stand_in_is_written_once_and_real_data_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let (real, stand_in) = (dir.path().join("stl10_binary"), dir.path().join("stand_in"));
+        let config = Stl10StandInConfig { train: 4, test: 3, unlabeled: 2, seed: 0 };
+        let source = stl10_or_stand_in(&real, &stand_in, &config).unwrap();
+        assert_eq!(source, Stl10Source { dir: stand_in.clone(), stand_in: true });
+        assert_eq!(Stl10::load(&stand_in, Stl10Split::Test, None).unwrap().len(), 3);
+        // A second call with the same configuration keeps the files.
+        let written = std::fs::metadata(stand_in.join("train_X.bin")).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        stl10_or_stand_in(&real, &stand_in, &config).unwrap();
+        assert_eq!(std::fs::metadata(stand_in.join("train_X.bin")).unwrap().modified().unwrap(), written);
+        // Another configuration rewrites them.
+        stl10_or_stand_in(&real, &stand_in, &Stl10StandInConfig { test: 5, ..config.clone() }).unwrap();
+        assert_eq!(Stl10::load(&stand_in, Stl10Split::Test, None).unwrap().len(), 5);
+        // Once all three image files of the real archive exist, they are used.
+        write_stl10_stand_in(&real, &config).unwrap();
+        assert_eq!(stl10_or_stand_in(&real, &stand_in, &config).unwrap(), Stl10Source { dir: real, stand_in: false });
     }
 }
