@@ -32,8 +32,14 @@ fn median_ms(mut step: impl FnMut(), warmup: usize, steps: usize, device: Device
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let (batch, steps) = (*args.first().unwrap_or(&256) as i64, *args.get(1).unwrap_or(&10));
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let (batch, steps) = (
+        *args.first().unwrap_or(&256) as i64,
+        *args.get(1).unwrap_or(&10),
+    );
     let device = replearn::device();
     tch::manual_seed(0);
     let x = Tensor::rand([batch, 3, 64, 64], (Kind::Float, device)) * 2.0 - 1.0;
@@ -44,12 +50,28 @@ fn main() {
     let enc = ShapesEncoder::new(&(vs.root() / "enc"), &cfg);
     let dec = ShapesDecoder::new(&(vs.root() / "dec"), &cfg);
     let mut opt = nn::Adam::default().build(&vs, 2e-4).expect("optimizer");
-    let ae = median_ms(|| opt.backward_step(&reconstruction_loss(&dec.forward(&enc.forward(&x)), &x)), 2, steps, device);
+    let ae = median_ms(
+        || opt.backward_step(&reconstruction_loss(&dec.forward(&enc.forward(&x)), &x)),
+        2,
+        steps,
+        device,
+    );
 
     let vs2 = nn::VarStore::new(device);
-    let enc2 = ShapesEncoder::new(&vs2.root(), &ShapesEncoderConfig { normalize: true, ..cfg });
+    let enc2 = ShapesEncoder::new(
+        &vs2.root(),
+        &ShapesEncoderConfig {
+            normalize: true,
+            ..cfg
+        },
+    );
     let mut opt2 = nn::Adam::default().build(&vs2, 2e-4).expect("optimizer");
-    let con = median_ms(|| opt2.backward_step(&info_nce(&enc2.forward(&x), &enc2.forward(&x2), 0.07)), 2, steps, device);
+    let con = median_ms(
+        || opt2.backward_step(&info_nce(&enc2.forward(&x), &enc2.forward(&x2), 0.07)),
+        2,
+        steps,
+        device,
+    );
 
     println!("device {device:?} threads {}", tch::get_num_threads());
     println!("autoencoder {ae:.2}");

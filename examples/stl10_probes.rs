@@ -11,7 +11,8 @@
 use replearn::data::{stl10_or_stand_in, Stl10, Stl10Split, Stl10StandInConfig};
 use replearn::models::{Stl10AutoencoderConfig, Stl10Decoder, Stl10Encoder};
 use replearn::train::{
-    stl10_accuracy, stl10_autoencoder_step, stl10_classifier_step, train_stl10_autoencoder, train_stl10_classifier, TrainConfig,
+    stl10_accuracy, stl10_autoencoder_step, stl10_classifier_step, train_stl10_autoencoder,
+    train_stl10_classifier, TrainConfig,
 };
 use std::path::PathBuf;
 use std::time::Instant;
@@ -21,8 +22,16 @@ const USAGE: &str = "usage: stl10_probes (--data DIR | --stand-in DIR) [--epochs
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
-    let epochs: Option<usize> = value("--epochs").map(|e| e.parse()).transpose().map_err(|_| format!("--epochs takes a number\n{USAGE}"))?;
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let epochs: Option<usize> = value("--epochs")
+        .map(|e| e.parse())
+        .transpose()
+        .map_err(|_| format!("--epochs takes a number\n{USAGE}"))?;
     let (dir, stand_in) = match (value("--data"), value("--stand-in")) {
         (Some(dir), None) => {
             let dir = PathBuf::from(dir);
@@ -32,7 +41,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             (dir, false)
         }
         (None, Some(dir)) => {
-            let source = stl10_or_stand_in(PathBuf::from(&dir).join("none"), &dir, &Stl10StandInConfig::default())?;
+            let source = stl10_or_stand_in(
+                PathBuf::from(&dir).join("none"),
+                &dir,
+                &Stl10StandInConfig::default(),
+            )?;
             (source.dir, true)
         }
         _ => return Err(USAGE.into()),
@@ -42,14 +55,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let unlabeled = Stl10::load(&dir, Stl10Split::Unlabeled, Some(10_000))?;
     let train = Stl10::load(&dir, Stl10Split::Train, None)?;
     let test = Stl10::load(&dir, Stl10Split::Test, None)?;
-    let budget = |config: TrainConfig| TrainConfig { epochs: epochs.unwrap_or(config.epochs), device, seed: 4, ..config };
+    let budget = |config: TrainConfig| TrainConfig {
+        epochs: epochs.unwrap_or(config.epochs),
+        device,
+        seed: 4,
+        ..config
+    };
     let cfg = Stl10AutoencoderConfig::default();
     let started = Instant::now();
 
     let ae_vs = nn::VarStore::new(device);
     let encoder = Stl10Encoder::new(&(ae_vs.root() / "encoder"), &cfg);
     let decoder = Stl10Decoder::new(&(ae_vs.root() / "decoder"), &cfg);
-    let ae = train_stl10_autoencoder(&encoder, &decoder, &ae_vs, &unlabeled, &budget(TrainConfig::stl10_autoencoder()), stl10_autoencoder_step)?;
+    let ae = train_stl10_autoencoder(
+        &encoder,
+        &decoder,
+        &ae_vs,
+        &unlabeled,
+        &budget(TrainConfig::stl10_autoencoder()),
+        stl10_autoencoder_step,
+    )?;
     let ae_seconds = started.elapsed().as_secs_f64();
 
     let random_vs = nn::VarStore::new(device);
@@ -58,30 +83,75 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let supervised_encoder = Stl10Encoder::new(&(supervised_vs.root() / "encoder"), &cfg);
     let mut rows = Vec::new();
     for (name, encoder, supervised) in [
-        ("I: frozen autoencoder encoder", &encoder as &dyn Module, false),
-        ("II: encoder trained with the labels", &supervised_encoder, true),
+        (
+            "I: frozen autoencoder encoder",
+            &encoder as &dyn Module,
+            false,
+        ),
+        (
+            "II: encoder trained with the labels",
+            &supervised_encoder,
+            true,
+        ),
         ("III: frozen random encoder", &random_encoder, false),
     ] {
         let t = Instant::now();
         let head_vs = nn::VarStore::new(device);
         let (head, optimised) = if supervised {
-            (nn::linear(supervised_vs.root() / "head", cfg.features(), 10, Default::default()), &supervised_vs)
+            (
+                nn::linear(
+                    supervised_vs.root() / "head",
+                    cfg.features(),
+                    10,
+                    Default::default(),
+                ),
+                &supervised_vs,
+            )
         } else {
-            (nn::linear(head_vs.root(), cfg.features(), 10, Default::default()), &head_vs)
+            (
+                nn::linear(head_vs.root(), cfg.features(), 10, Default::default()),
+                &head_vs,
+            )
         };
-        train_stl10_classifier(encoder, &head, optimised, &train, &budget(TrainConfig::stl10_classifier()), supervised, stl10_classifier_step)?;
+        train_stl10_classifier(
+            encoder,
+            &head,
+            optimised,
+            &train,
+            &budget(TrainConfig::stl10_classifier()),
+            supervised,
+            stl10_classifier_step,
+        )?;
         let train_acc = stl10_accuracy(encoder, &head, &train, 256, device)?;
         let test_acc = stl10_accuracy(encoder, &head, &test, 256, device)?;
         rows.push((name, train_acc, test_acc, t.elapsed().as_secs_f64()));
     }
 
-    println!("\n{} ({} unlabeled, {} train, {} test images), device {device:?}, {} CPU threads",
-        if stand_in { "STL-10 offline stand-in (9 shape classes)" } else { "STL-10" },
-        unlabeled.len(), train.len(), test.len(), tch::get_num_threads());
-    println!("autoencoder: {} epochs, final MSE {:.4}, {:.0} s\n", ae.epoch_means().len(), ae.last().unwrap_or(f64::NAN), ae_seconds);
+    println!(
+        "\n{} ({} unlabeled, {} train, {} test images), device {device:?}, {} CPU threads",
+        if stand_in {
+            "STL-10 offline stand-in (9 shape classes)"
+        } else {
+            "STL-10"
+        },
+        unlabeled.len(),
+        train.len(),
+        test.len(),
+        tch::get_num_threads()
+    );
+    println!(
+        "autoencoder: {} epochs, final MSE {:.4}, {:.0} s\n",
+        ae.epoch_means().len(),
+        ae.last().unwrap_or(f64::NAN),
+        ae_seconds
+    );
     println!("| method | train accuracy | test accuracy | seconds |\n|---|---:|---:|---:|");
     for (name, train_acc, test_acc, seconds) in rows {
-        println!("| {name} | {:.1}% | {:.1}% | {seconds:.0} |", 100.0 * train_acc, 100.0 * test_acc);
+        println!(
+            "| {name} | {:.1}% | {:.1}% | {seconds:.0} |",
+            100.0 * train_acc,
+            100.0 * test_acc
+        );
     }
     println!("\ntotal {:.0} s", started.elapsed().as_secs_f64());
     Ok(())

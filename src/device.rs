@@ -77,7 +77,15 @@ impl fmt::Display for DeviceReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "device:            {:?}", self.device)?;
         writeln!(f, "CUDA devices:      {}", self.cuda_devices)?;
-        writeln!(f, "CUDA backend:      {}", if self.cuda_backend_loaded { "loaded" } else { "not found" })?;
+        writeln!(
+            f,
+            "CUDA backend:      {}",
+            if self.cuda_backend_loaded {
+                "loaded"
+            } else {
+                "not found"
+            }
+        )?;
         writeln!(f, "CPU threads:       {}", self.cpu_threads)?;
         write!(f, "libtorch:          {}", self.libtorch_lib)
     }
@@ -89,11 +97,21 @@ mod tests {
 
     #[test]
     fn cuda_backend_loads_and_device_matches_libtorch() {
-        assert!(!LIBTORCH_LIB.is_empty(), "build.rs did not record the libtorch folder");
-        assert!(load_cuda_backend(), "libtorch_cuda.so should load from {LIBTORCH_LIB}");
+        assert!(
+            !LIBTORCH_LIB.is_empty(),
+            "build.rs did not record the libtorch folder"
+        );
+        assert!(
+            load_cuda_backend(),
+            "libtorch_cuda.so should load from {LIBTORCH_LIB}"
+        );
         let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
         assert!(maps.contains("libtorch_cuda.so"));
-        let expected = if tch::Cuda::is_available() { Device::Cuda(0) } else { Device::Cpu };
+        let expected = if tch::Cuda::is_available() {
+            Device::Cuda(0)
+        } else {
+            Device::Cpu
+        };
         assert_eq!(device(), expected);
         let report = DeviceReport::probe();
         assert!(report.to_string().contains("device:"));

@@ -17,7 +17,10 @@ fn root() -> PathBuf {
 /// first response stops halfway, as an interrupted download does.
 fn serve(body: Vec<u8>, connections: usize) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/stl10_binary.tar.gz", listener.local_addr().unwrap());
+    let url = format!(
+        "http://{}/stl10_binary.tar.gz",
+        listener.local_addr().unwrap()
+    );
     std::thread::spawn(move || {
         for (n, stream) in listener.incoming().take(connections).enumerate() {
             let mut stream = stream.unwrap();
@@ -34,8 +37,15 @@ fn serve(body: Vec<u8>, connections: usize) -> String {
                 }
             }
             let rest = &body[start..];
-            let status = if start > 0 { "206 Partial Content" } else { "200 OK" };
-            let head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", rest.len());
+            let status = if start > 0 {
+                "206 Partial Content"
+            } else {
+                "200 OK"
+            };
+            let head = format!(
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                rest.len()
+            );
             stream.write_all(head.as_bytes()).unwrap();
             let sent = if n == 0 { rest.len() / 2 } else { rest.len() };
             stream.write_all(&rest[..sent]).unwrap();
@@ -55,7 +65,10 @@ fn fetch(dest: &Path, url: &str, md5: &str) -> Output {
 
 fn md5(path: &Path) -> String {
     let out = Command::new(root().join(".venv/bin/python"))
-        .args(["-c", "import hashlib, sys; print(hashlib.md5(open(sys.argv[1], 'rb').read()).hexdigest())"])
+        .args([
+            "-c",
+            "import hashlib, sys; print(hashlib.md5(open(sys.argv[1], 'rb').read()).hexdigest())",
+        ])
         .arg(path)
         .output()
         .unwrap();
@@ -69,9 +82,22 @@ fn stl10_download_resumes_checks_and_unpacks() {
     tch::manual_seed(0);
     let images = Tensor::randint(256, [3, 3, 96, 96], (Kind::Uint8, tch::Device::Cpu));
     let labels = Tensor::from_slice(&[0i64, 9, 4]);
-    Stl10::write(stage.join("stl10_binary"), Stl10Split::Train, &images, Some(&labels)).unwrap();
+    Stl10::write(
+        stage.join("stl10_binary"),
+        Stl10Split::Train,
+        &images,
+        Some(&labels),
+    )
+    .unwrap();
     let archive = work.path().join("stl10_binary.tar.gz");
-    let tar = Command::new("tar").arg("czf").arg(&archive).arg("-C").arg(&stage).arg("stl10_binary").status().unwrap();
+    let tar = Command::new("tar")
+        .arg("czf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(&stage)
+        .arg("stl10_binary")
+        .status()
+        .unwrap();
     assert!(tar.success());
     let body = std::fs::read(&archive).unwrap();
     let sum = md5(&archive);
@@ -81,25 +107,48 @@ fn stl10_download_resumes_checks_and_unpacks() {
     let first = fetch(&dest, &url, &sum);
     let stderr = String::from_utf8_lossy(&first.stderr);
     assert_eq!(first.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("run this command again to resume"), "{stderr}");
-    let kept = std::fs::metadata(dest.join("stl10_binary.tar.gz.part")).unwrap().len() as usize;
-    assert!(kept > 0 && kept < body.len(), "kept {kept} of {}", body.len());
+    assert!(
+        stderr.contains("run this command again to resume"),
+        "{stderr}"
+    );
+    let kept = std::fs::metadata(dest.join("stl10_binary.tar.gz.part"))
+        .unwrap()
+        .len() as usize;
+    assert!(
+        kept > 0 && kept < body.len(),
+        "kept {kept} of {}",
+        body.len()
+    );
 
     let second = fetch(&dest, &url, &sum);
-    assert_eq!(second.status.code(), Some(0), "{}", String::from_utf8_lossy(&second.stderr));
+    assert_eq!(
+        second.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
     let data = Stl10::load(dest.join("stl10_binary"), Stl10Split::Train, None).unwrap();
     assert!(data.images_u8().equal(&images));
-    assert_eq!(Vec::<i64>::try_from(data.labels().unwrap()).unwrap(), [0, 9, 4]);
+    assert_eq!(
+        Vec::<i64>::try_from(data.labels().unwrap()).unwrap(),
+        [0, 9, 4]
+    );
 }
 
 #[test]
 fn offline_and_damaged_downloads_explain_themselves() {
     let work = tempfile::tempdir().unwrap();
-    let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let offline = fetch(work.path(), &format!("http://{closed}/x.tar.gz"), "0");
     let stderr = String::from_utf8_lossy(&offline.stderr);
     assert_eq!(offline.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("Without internet") && stderr.contains("stl10_binary.tar.gz"), "{stderr}");
+    assert!(
+        stderr.contains("Without internet") && stderr.contains("stl10_binary.tar.gz"),
+        "{stderr}"
+    );
 
     std::fs::write(work.path().join("stl10_binary.tar.gz"), b"not an archive").unwrap();
     let damaged = fetch(work.path(), "http://unused.invalid/", "0123");

@@ -28,9 +28,15 @@ pub struct CellRole {
 /// Reads a cell's role; `Ok(None)` for ordinary cells, an error naming the cell
 /// for malformed metadata.
 pub fn cell_role(index: usize, cell: &Value) -> Result<Option<CellRole>> {
-    let Some(meta) = replearn_meta(cell) else { return Ok(None) };
+    let Some(meta) = replearn_meta(cell) else {
+        return Ok(None);
+    };
     let label = cell_label(index, cell);
-    let Some(id) = meta.get("id").and_then(Value::as_str).filter(|s| !s.is_empty()) else {
+    let Some(id) = meta
+        .get("id")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    else {
         bail!("{label}: metadata.replearn needs a non-empty string \"id\"");
     };
     let kind = meta.get("kind").and_then(Value::as_str).unwrap_or("locked");
@@ -54,7 +60,12 @@ pub fn cell_role(index: usize, cell: &Value) -> Result<Option<CellRole>> {
         "solution" | "test" if !is_code => bail!("{label}: {kind} cells must be code"),
         _ => {}
     }
-    Ok(Some(CellRole { id: id.to_string(), kind: kind.to_string(), points, hidden }))
+    Ok(Some(CellRole {
+        id: id.to_string(),
+        kind: kind.to_string(),
+        points,
+        hidden,
+    }))
 }
 
 /// Every cell's role, with unique ids checked (solution markers are not:
@@ -66,7 +77,11 @@ pub fn parse_roles(nb: &Notebook) -> Result<Vec<Option<CellRole>>> {
         let role = cell_role(i, cell)?;
         if let Some(r) = &role {
             if !seen.insert(r.id.clone()) {
-                bail!("{}: the id \"{}\" is used twice; ids must be unique", cell_label(i, cell), r.id);
+                bail!(
+                    "{}: the id \"{}\" is used twice; ids must be unique",
+                    cell_label(i, cell),
+                    r.id
+                );
             }
         }
         roles.push(role);
@@ -79,10 +94,19 @@ pub fn check_source(nb: &Notebook) -> Result<Vec<Option<CellRole>>> {
     let roles = parse_roles(nb)?;
     for (i, (cell, role)) in nb.cells().iter().zip(&roles).enumerate() {
         if let Some(r) = role.as_ref().filter(|r| r.kind == "solution") {
-            stub_solution(&cell_source(cell), &r.id).map_err(|e| anyhow::anyhow!("{}: {e}", cell_label(i, cell)))?;
+            stub_solution(&cell_source(cell), &r.id)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", cell_label(i, cell)))?;
+        } else if cell_source(cell).lines().any(|l| l.trim() == BEGIN) {
+            // The solution would be handed out as it is.
+            let kind = role.as_ref().map_or("none", |r| r.kind.as_str());
+            bail!("{}: has a \"{BEGIN}\" region but its kind is \"{kind}\": set metadata.replearn.kind to \"solution\"", cell_label(i, cell));
         }
     }
-    if !roles.iter().flatten().any(|r| r.kind == "test" || r.kind == "answer") {
+    if !roles
+        .iter()
+        .flatten()
+        .any(|r| r.kind == "test" || r.kind == "answer")
+    {
         bail!("the notebook has no test or answer cells (metadata.replearn.kind), so there is nothing to grade");
     }
     Ok(roles)
@@ -118,8 +142,13 @@ pub fn stub_solution(source: &str, id: &str) -> Result<String> {
         if !closed {
             bail!("\"{BEGIN}\" is not closed by \"{END}\"");
         }
-        out.push(format!("{indent}{}", fixme.unwrap_or_else(|| "// FIXME: write your code here".into())));
-        out.push(format!("{indent}panic!(\"FIXME: the code of cell '{id}' is not written yet\")"));
+        out.push(format!(
+            "{indent}{}",
+            fixme.unwrap_or_else(|| "// FIXME: write your code here".into())
+        ));
+        out.push(format!(
+            "{indent}panic!(\"FIXME: the code of cell '{id}' is not written yet\")"
+        ));
     }
     if regions == 0 {
         bail!("a solution cell needs a \"{BEGIN}\" ... \"{END}\" region");
@@ -142,7 +171,11 @@ pub fn assign(source: &Notebook) -> Result<Notebook> {
                 hidden_points += role.points;
                 continue;
             }
-            let text = if role.kind == "solution" { stub_solution(&cell_source(&cell), &role.id)? } else { cell_source(&cell) };
+            let text = if role.kind == "solution" {
+                stub_solution(&cell_source(&cell), &role.id)?
+            } else {
+                cell_source(&cell)
+            };
             cell["source"] = multiline(&text);
             if role.kind == "locked" || role.kind == "test" {
                 cell["metadata"]["replearn"]["checksum"] = json!(short_hash(text.as_bytes()));
@@ -174,8 +207,14 @@ mod tests {
         let src = "fn f() -> i32 {\n    // BEGIN SOLUTION\n    // FIXME: return forty-two\n    42\n    // END SOLUTION\n}";
         let stub = stub_solution(src, "f").unwrap();
         assert_eq!(stub, "fn f() -> i32 {\n    // FIXME: return forty-two\n    panic!(\"FIXME: the code of cell 'f' is not written yet\")\n}");
-        assert!(stub_solution("fn f() {}", "f").unwrap_err().to_string().contains("needs"));
-        assert!(stub_solution("// BEGIN SOLUTION\nx", "f").unwrap_err().to_string().contains("not closed"));
+        assert!(stub_solution("fn f() {}", "f")
+            .unwrap_err()
+            .to_string()
+            .contains("needs"));
+        assert!(stub_solution("// BEGIN SOLUTION\nx", "f")
+            .unwrap_err()
+            .to_string()
+            .contains("not closed"));
     }
 
     #[test]
@@ -192,7 +231,30 @@ mod tests {
         assert!(err(nb(r#"{"id": "a", "kind": "answer"}"#, "code")).contains("must be markdown"));
         assert!(err(nb(r#"{"id": "a", "kind": "test"}"#, "markdown")).contains("must be code"));
         assert!(parse_roles(&nb(r#"{"id": "a", "kind": "locked"}"#, "markdown")).is_ok());
-        assert!(err(nb(r#"{"id": "a", "kind": "locked"}"#, "markdown")).contains("nothing to grade"));
-        assert!(err(nb(r#"{"id": "a", "kind": "locked", "hidden": true}"#, "code")).contains("only test cells"));
+        assert!(
+            err(nb(r#"{"id": "a", "kind": "locked"}"#, "markdown")).contains("nothing to grade")
+        );
+        assert!(err(nb(
+            r#"{"id": "a", "kind": "locked", "hidden": true}"#,
+            "code"
+        ))
+        .contains("only test cells"));
+    }
+
+    #[test]
+    fn a_solution_region_outside_a_solution_cell_is_refused() {
+        let nb = Notebook::parse(
+            r#"{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+            {"cell_type": "code", "source": "fn f() -> i32 {\n    // BEGIN SOLUTION\n    42\n    // END SOLUTION\n}", "metadata": {"replearn": {"id": "f", "kind": "locked"}}},
+            {"cell_type": "code", "source": "assert_eq!(f(), 42);", "metadata": {"replearn": {"id": "t", "kind": "test", "points": 1}}}]}"#,
+        )
+        .unwrap();
+        let err = check_source(&nb).unwrap_err().to_string();
+        assert!(
+            err.contains("cell 1 (id \"f\")")
+                && err.contains("its kind is \"locked\"")
+                && err.contains("\"solution\""),
+            "{err}"
+        );
     }
 }

@@ -17,18 +17,37 @@ pub const GRADER_FAULT: i32 = 3;
 
 /// The tests an assignment has: (id, points, hidden), in order.
 pub fn planned_tests(roles: &[Option<CellRole>]) -> Vec<(String, f64, bool)> {
-    roles.iter().flatten().filter(|r| r.kind == "test").map(|r| (r.id.clone(), r.points, r.hidden)).collect()
+    roles
+        .iter()
+        .flatten()
+        .filter(|r| r.kind == "test")
+        .map(|r| (r.id.clone(), r.points, r.hidden))
+        .collect()
 }
 
 /// The points of an assignment's written answers.
 pub fn manual_points(roles: &[Option<CellRole>]) -> f64 {
-    roles.iter().flatten().filter(|r| r.kind == "answer").map(|r| r.points).fold(0.0, |a, b| a + b)
+    roles
+        .iter()
+        .flatten()
+        .filter(|r| r.kind == "answer")
+        .map(|r| r.points)
+        .fold(0.0, |a, b| a + b)
 }
 
 /// Grades one submission in this process. Never fails: what went wrong is in the report.
-pub fn grade_submission(root: &Path, source: &Notebook, roles: &[Option<CellRole>], path: &Path, options: &GradeOptions) -> (SubmissionReport, bool) {
+pub fn grade_submission(
+    root: &Path,
+    source: &Notebook,
+    roles: &[Option<CellRole>],
+    path: &Path,
+    options: &GradeOptions,
+) -> (SubmissionReport, bool) {
     let started = Instant::now();
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     let mut report = SubmissionReport {
         submission: name,
         run: None,
@@ -90,17 +109,32 @@ pub fn job_names(submissions: &[PathBuf]) -> Vec<Job> {
     submissions
         .iter()
         .map(|path| {
-            let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "submission".into());
-            let parent = path.parent().and_then(Path::file_name).map(|p| p.to_string_lossy().to_string());
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_else(|| "submission".into());
+            let parent = path
+                .parent()
+                .and_then(Path::file_name)
+                .map(|p| p.to_string_lossy().to_string());
             let mut candidates = vec![stem.clone()];
             if let Some(parent) = parent {
                 candidates.push(format!("{parent}_{stem}"));
             }
-            let name = candidates.into_iter().find(|c| !used.contains(c)).unwrap_or_else(|| {
-                (2..).map(|i| format!("{stem}_{i}")).find(|c| !used.contains(c)).expect("a free name")
-            });
+            let name = candidates
+                .into_iter()
+                .find(|c| !used.contains(c))
+                .unwrap_or_else(|| {
+                    (2..)
+                        .map(|i| format!("{stem}_{i}"))
+                        .find(|c| !used.contains(c))
+                        .expect("a free name")
+                });
             used.insert(name.clone());
-            Job { submission: path.clone(), name }
+            Job {
+                submission: path.clone(),
+                name,
+            }
         })
         .collect()
 }
@@ -128,7 +162,8 @@ pub fn autograde(
     submissions: &[PathBuf],
     options: &AutogradeOptions,
 ) -> Result<AutogradeSummary> {
-    let roles = check_source(source).map_err(|e| anyhow::anyhow!("{}: {e}", source_path.display()))?;
+    let roles =
+        check_source(source).map_err(|e| anyhow::anyhow!("{}: {e}", source_path.display()))?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let exe = std::env::current_exe().context("finding replearn-grade itself")?;
     let jobs = job_names(submissions);
@@ -140,7 +175,9 @@ pub fn autograde(
     let mut results: Vec<Option<Value>> = vec![None; total];
     loop {
         while running.len() < options.jobs.max(1) {
-            let Some((slot, job)) = queue.next() else { break };
+            let Some((slot, job)) = queue.next() else {
+                break;
+            };
             let dest = out.join(&job.name);
             std::fs::create_dir_all(&dest)?;
             let log = std::fs::File::create(dest.join("grader.log"))?;
@@ -154,7 +191,13 @@ pub fn autograde(
                 .arg(options.grade.timeout.as_secs_f64().to_string())
                 .arg("--seed")
                 .arg(options.grade.seed.to_string())
-                .args(options.grade.memory_mb.map(|m| vec!["--memory".to_string(), m.to_string()]).unwrap_or_default())
+                .args(
+                    options
+                        .grade
+                        .memory_mb
+                        .map(|m| vec!["--memory".to_string(), m.to_string()])
+                        .unwrap_or_default(),
+                )
                 .arg(&job.submission)
                 .stdin(Stdio::null())
                 .stdout(log.try_clone()?)
@@ -176,7 +219,9 @@ pub fn autograde(
             };
             let (_, slot, job, started) = running.swap_remove(i);
             let dest = out.join(&job.name);
-            let written = std::fs::read_to_string(dest.join("results.json")).ok().and_then(|t| serde_json::from_str::<Value>(&t).ok());
+            let written = std::fs::read_to_string(dest.join("results.json"))
+                .ok()
+                .and_then(|t| serde_json::from_str::<Value>(&t).ok());
             let valid = written.is_some();
             let json = match written {
                 Some(json) => json,
@@ -204,14 +249,27 @@ pub fn autograde(
                 json["score"],
                 json["extra_data"]["max_score"],
                 started.elapsed().as_secs_f64(),
-                if valid && status.success() { String::new() } else { format!(" (grader problem: see {})", dest.join("grader.log").display()) }
+                if valid && status.success() {
+                    String::new()
+                } else {
+                    format!(
+                        " (grader problem: see {})",
+                        dest.join("grader.log").display()
+                    )
+                }
             );
             results[slot] = Some(json);
         }
     }
-    let rows: Vec<(String, Value)> =
-        jobs.iter().zip(results).map(|(job, json)| (job.name.clone(), json.expect("every job finished"))).collect();
-    let ids: Vec<String> = planned_tests(&roles).into_iter().map(|(id, _, _)| id).collect();
+    let rows: Vec<(String, Value)> = jobs
+        .iter()
+        .zip(results)
+        .map(|(job, json)| (job.name.clone(), json.expect("every job finished")))
+        .collect();
+    let ids: Vec<String> = planned_tests(&roles)
+        .into_iter()
+        .map(|(id, _, _)| id)
+        .collect();
     write_atomic(&out.join("grades.csv"), grades_csv(&ids, &rows).as_bytes())?;
     Ok(summary)
 }
@@ -222,8 +280,15 @@ mod tests {
 
     #[test]
     fn output_folders_are_unique() {
-        let names: Vec<String> =
-            job_names(&["a/hw.ipynb".into(), "b/hw.ipynb".into(), "hw.ipynb".into(), "c/x.ipynb".into()]).into_iter().map(|j| j.name).collect();
+        let names: Vec<String> = job_names(&[
+            "a/hw.ipynb".into(),
+            "b/hw.ipynb".into(),
+            "hw.ipynb".into(),
+            "c/x.ipynb".into(),
+        ])
+        .into_iter()
+        .map(|j| j.name)
+        .collect();
         assert_eq!(names, ["hw", "b_hw", "hw_2", "x"]);
     }
 }

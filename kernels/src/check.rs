@@ -28,8 +28,19 @@ impl CheckReport {
         let mut text = format!("{name}\n");
         let width = self.run.tests.iter().map(|t| t.id.len()).max().unwrap_or(4);
         for t in &self.run.tests {
-            let status = if t.passed { "passed".to_string() } else if t.score > 0.0 { "partial".to_string() } else { "FAILED".to_string() };
-            text.push_str(&format!("  {:<width$}  {:>5} / {:<3}  {status}\n", t.id, fmt_points(t.score), fmt_points(t.max_score)));
+            let status = if t.passed {
+                "passed".to_string()
+            } else if t.score > 0.0 {
+                "partial".to_string()
+            } else {
+                "FAILED".to_string()
+            };
+            text.push_str(&format!(
+                "  {:<width$}  {:>5} / {:<3}  {status}\n",
+                t.id,
+                fmt_points(t.score),
+                fmt_points(t.max_score)
+            ));
             if !t.message.is_empty() {
                 for line in t.message.lines().take(12) {
                     text.push_str(&format!("      {line}\n"));
@@ -49,7 +60,10 @@ impl CheckReport {
             ));
         }
         if self.manual_points > 0.0 {
-            text.push_str(&format!("written answers: {} points, graded by hand\n", fmt_points(self.manual_points)));
+            text.push_str(&format!(
+                "written answers: {} points, graded by hand\n",
+                fmt_points(self.manual_points)
+            ));
         }
         for id in &self.edited {
             text.push_str(&format!(
@@ -76,7 +90,8 @@ pub fn check(root: &Path, notebook: &Notebook, options: &GradeOptions) -> Result
         .filter_map(|cell| {
             let meta = replearn_meta(cell)?;
             let checksum = meta.get("checksum")?.as_str()?;
-            (short_hash(cell_source(cell).as_bytes()) != checksum).then(|| meta.get("id")?.as_str().map(str::to_string))?
+            (short_hash(cell_source(cell).as_bytes()) != checksum)
+                .then(|| meta.get("id")?.as_str().map(str::to_string))?
         })
         .collect();
     let meta = &notebook.json["metadata"]["replearn"];

@@ -24,7 +24,10 @@ const EVCXR_RUN: &str = "LOAD_AND_RUN";
 pub fn runtime_hook() {
     let is_child = std::env::var_os("EVCXR_IS_RUNTIME").is_some();
     if is_child {
-        if let Some(mb) = std::env::var(MEMORY_ENV).ok().and_then(|v| v.parse::<u64>().ok()) {
+        if let Some(mb) = std::env::var(MEMORY_ENV)
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+        {
             limit_memory(mb);
         }
         if std::env::var_os("REPLEARN_MARK_FAILURES").is_some() {
@@ -39,7 +42,10 @@ pub fn runtime_hook() {
 /// and CUDA reserve far more than they use).
 fn limit_memory(mb: u64) {
     let bytes = mb.saturating_mul(1 << 20) as libc::rlim_t;
-    let limit = libc::rlimit { rlim_cur: bytes, rlim_max: bytes };
+    let limit = libc::rlimit {
+        rlim_cur: bytes,
+        rlim_max: bytes,
+    };
     // SAFETY: setrlimit reads a valid struct; failure only leaves no limit.
     unsafe {
         libc::setrlimit(libc::RLIMIT_DATA, &limit);
@@ -56,18 +62,27 @@ fn splice_pipe(target: i32, target_reads: bool) -> Option<(std::fs::File, std::f
         if libc::pipe(fds.as_mut_ptr()) != 0 {
             return None;
         }
-        let (mine, ours) = if target_reads { (fds[0], fds[1]) } else { (fds[1], fds[0]) };
+        let (mine, ours) = if target_reads {
+            (fds[0], fds[1])
+        } else {
+            (fds[1], fds[0])
+        };
         let original = libc::dup(target);
         if original < 0 || libc::dup2(mine, target) < 0 {
             return None;
         }
         libc::close(mine);
-        Some((std::fs::File::from_raw_fd(ours), std::fs::File::from_raw_fd(original)))
+        Some((
+            std::fs::File::from_raw_fd(ours),
+            std::fs::File::from_raw_fd(original),
+        ))
     }
 }
 
 fn mark_events() {
-    let Some((stdout_pipe, real_stdout)) = splice_pipe(1, false) else { return };
+    let Some((stdout_pipe, real_stdout)) = splice_pipe(1, false) else {
+        return;
+    };
     // The start mark goes to stderr: evcxr waits for its stdout channel to be
     // drained after each cell, including the one it runs before the runner
     // reads that channel; stderr has no such wait.
@@ -88,15 +103,27 @@ fn dup_file(fd: i32) -> std::io::Result<std::fs::File> {
     Ok(unsafe { std::fs::File::from_raw_fd(fd) })
 }
 
-fn forward_commands(real_stdin: std::fs::File, to_runtime: std::fs::File, mut marks: std::fs::File) {
+fn forward_commands(
+    real_stdin: std::fs::File,
+    to_runtime: std::fs::File,
+    mut marks: std::fs::File,
+) {
     let mut reader = BufReader::new(real_stdin);
     let mut to_runtime = to_runtime;
     let mut line = Vec::new();
-    while reader.read_until(b'\n', &mut line).map(|n| n > 0).unwrap_or(false) {
+    while reader
+        .read_until(b'\n', &mut line)
+        .map(|n| n > 0)
+        .unwrap_or(false)
+    {
         if line.starts_with(EVCXR_RUN.as_bytes()) {
             let _ = marks.write_all(format!("{STARTED_MARK}\n").as_bytes());
         }
-        if to_runtime.write_all(&line).and_then(|_| to_runtime.flush()).is_err() {
+        if to_runtime
+            .write_all(&line)
+            .and_then(|_| to_runtime.flush())
+            .is_err()
+        {
             break;
         }
         line.clear();
@@ -107,7 +134,11 @@ fn forward_output(from_cells: std::fs::File, real_stdout: std::fs::File) {
     let mut reader = BufReader::new(from_cells);
     let mut out = std::io::LineWriter::new(real_stdout);
     let mut line = Vec::new();
-    while reader.read_until(b'\n', &mut line).map(|n| n > 0).unwrap_or(false) {
+    while reader
+        .read_until(b'\n', &mut line)
+        .map(|n| n > 0)
+        .unwrap_or(false)
+    {
         let text = line.strip_suffix(b"\n").unwrap_or(&line);
         let kind = match text {
             t if t == EVCXR_PANIC.as_bytes() => Some("panic"),

@@ -55,7 +55,10 @@ impl GradeRun {
     }
 
     pub fn max_score(&self) -> f64 {
-        self.tests.iter().map(|t| t.max_score).fold(0.0, |a, b| a + b)
+        self.tests
+            .iter()
+            .map(|t| t.max_score)
+            .fold(0.0, |a, b| a + b)
     }
 }
 
@@ -72,7 +75,11 @@ pub struct GradeOptions {
 
 impl Default for GradeOptions {
     fn default() -> Self {
-        GradeOptions { timeout: Duration::from_secs(300), memory_mb: None, seed: 0 }
+        GradeOptions {
+            timeout: Duration::from_secs(300),
+            memory_mb: None,
+            seed: 0,
+        }
     }
 }
 
@@ -83,21 +90,31 @@ fn random_token() -> String {
         use std::io::Read;
         let _ = f.read_exact(&mut bytes);
     }
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
     let mut token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     token.push_str(&format!("{nanos:x}"));
     token
 }
 
 /// Runs every code cell of `notebook` (whose cells `roles` describes) and scores its tests.
-pub fn grade_notebook(root: &Path, notebook: &Notebook, roles: &[Option<CellRole>], options: &GradeOptions) -> Result<GradeRun> {
+pub fn grade_notebook(
+    root: &Path,
+    notebook: &Notebook,
+    roles: &[Option<CellRole>],
+    options: &GradeOptions,
+) -> Result<GradeRun> {
     let started = Instant::now();
     let token = random_token();
     let config = RunnerConfig {
         timeout: Some(options.timeout),
         memory_mb: options.memory_mb,
         seed: Some(options.seed),
-        env: vec![(CREDIT_TOKEN_ENV.to_string(), token.clone()), (GRADING_ENV.to_string(), "1".to_string())],
+        env: vec![
+            (CREDIT_TOKEN_ENV.to_string(), token.clone()),
+            (GRADING_ENV.to_string(), "1".to_string()),
+        ],
     };
     let mut runner = Runner::start(root, config)?;
     let mut notebook = notebook.clone();
@@ -124,7 +141,13 @@ pub fn grade_notebook(root: &Path, notebook: &Notebook, roles: &[Option<CellRole
         let is_test = role.as_ref().is_some_and(|r| r.kind == "test");
         if is_test {
             let role = role.as_ref().expect("test role");
-            tests.push(score_test(role, &source, &outcome, &token, &failed_solutions));
+            tests.push(score_test(
+                role,
+                &source,
+                &outcome,
+                &token,
+                &failed_solutions,
+            ));
         }
         match &outcome.failure {
             None if !is_test => worked.push(index),
@@ -139,26 +162,50 @@ pub fn grade_notebook(root: &Path, notebook: &Notebook, roles: &[Option<CellRole
             }
         }
     }
-    Ok(GradeRun { tests, notes, notebook, duration: started.elapsed() })
+    Ok(GradeRun {
+        tests,
+        notes,
+        notebook,
+        duration: started.elapsed(),
+    })
 }
 
 /// Runs the cells that worked again, after the process was restarted.
-fn replay(runner: &mut Runner, notebook: &Notebook, worked: &[usize], after: &str, notes: &mut Vec<String>) {
+fn replay(
+    runner: &mut Runner,
+    notebook: &Notebook,
+    worked: &[usize],
+    after: &str,
+    notes: &mut Vec<String>,
+) {
     let mut lost = Vec::new();
     for &i in worked {
         let outcome = runner.run_cell(&cell_source(&notebook.cells()[i]));
         if let Some(failure) = outcome.failure {
-            lost.push(format!("{} ({})", cell_label(i, &notebook.cells()[i]), first_line(&failure.to_string())));
+            lost.push(format!(
+                "{} ({})",
+                cell_label(i, &notebook.cells()[i]),
+                first_line(&failure.to_string())
+            ));
         }
     }
     let mut note = format!("{after} ended the notebook process; it was restarted and the {} cells that had worked were run again.", worked.len());
     if !lost.is_empty() {
-        note.push_str(&format!(" These failed the second time: {}.", lost.join("; ")));
+        note.push_str(&format!(
+            " These failed the second time: {}.",
+            lost.join("; ")
+        ));
     }
     notes.push(note);
 }
 
-fn score_test(role: &CellRole, source: &str, outcome: &CellOutcome, token: &str, failed_solutions: &[(String, String)]) -> TestResult {
+fn score_test(
+    role: &CellRole,
+    source: &str,
+    outcome: &CellOutcome,
+    token: &str,
+    failed_solutions: &[(String, String)],
+) -> TestResult {
     let mut result = TestResult {
         id: role.id.clone(),
         max_score: role.points,
@@ -166,11 +213,18 @@ fn score_test(role: &CellRole, source: &str, outcome: &CellOutcome, token: &str,
         hidden: role.hidden,
         passed: false,
         message: String::new(),
-        output: if role.hidden { String::new() } else { truncate(&outcome.stdout) },
+        output: if role.hidden {
+            String::new()
+        } else {
+            truncate(&outcome.stdout)
+        },
     };
     match &outcome.failure {
         None => {
-            let credit = outcome.data.get(CREDIT_MIME).and_then(|text| parse_credit(text, token));
+            let credit = outcome
+                .data
+                .get(CREDIT_MIME)
+                .and_then(|text| parse_credit(text, token));
             match credit {
                 Some((fraction, message)) => {
                     result.score = role.points * fraction;
@@ -185,12 +239,20 @@ fn score_test(role: &CellRole, source: &str, outcome: &CellOutcome, token: &str,
         }
         Some(failure) => {
             let text = failure.to_string();
-            let text = if role.hidden { redact_hidden(&text, source, failure) } else { text };
+            let text = if role.hidden {
+                redact_hidden(&text, source, failure)
+            } else {
+                text
+            };
             let mut message = truncate(&text);
             if !failed_solutions.is_empty() {
-                message.push_str("\n\nIt may fail because of an earlier cell of yours that failed:");
+                message
+                    .push_str("\n\nIt may fail because of an earlier cell of yours that failed:");
                 for (id, why) in failed_solutions {
-                    message.push_str(&format!("\n- solution cell '{id}': {}", why.replace('\n', "\n    ")));
+                    message.push_str(&format!(
+                        "\n- solution cell '{id}': {}",
+                        why.replace('\n', "\n    ")
+                    ));
                 }
             }
             result.message = message;
@@ -205,8 +267,14 @@ fn parse_credit(text: &str, token: &str) -> Option<(f64, String)> {
     if value["token"].as_str() != Some(token) {
         return None;
     }
-    let fraction = value["fraction"].as_f64().filter(|f| f.is_finite())?.clamp(0.0, 1.0);
-    Some((fraction, value["message"].as_str().unwrap_or_default().to_string()))
+    let fraction = value["fraction"]
+        .as_f64()
+        .filter(|f| f.is_finite())?
+        .clamp(0.0, 1.0);
+    Some((
+        fraction,
+        value["message"].as_str().unwrap_or_default().to_string(),
+    ))
 }
 
 /// A hidden test's failure, with every trace of its source removed: compile
@@ -220,12 +288,22 @@ pub fn redact_hidden(text: &str, source: &str, failure: &Failure) -> String {
     // Messages are the test's string literals: those may be shown.
     let source = without_string_literals(source);
     let code = squash(&source);
-    let code_lines: Vec<String> = source.lines().map(squash).filter(|l| l.len() >= 12).collect();
+    let code_lines: Vec<String> = source
+        .lines()
+        .map(squash)
+        .filter(|l| l.len() >= 12)
+        .collect();
     text.lines()
         .map(|line| {
-            let core = line.trim().trim_start_matches("panicked:").trim().trim_start_matches("assertion failed:").trim();
+            let core = line
+                .trim()
+                .trim_start_matches("panicked:")
+                .trim()
+                .trim_start_matches("assertion failed:")
+                .trim();
             let squashed = squash(core);
-            let leaks = (squashed.len() >= 6 && code.contains(&squashed)) || code_lines.iter().any(|l| squashed.contains(l.as_str()));
+            let leaks = (squashed.len() >= 6 && code.contains(&squashed))
+                || code_lines.iter().any(|l| squashed.contains(l.as_str()));
             if leaks {
                 "[a line from the hidden test's code is not shown]".to_string()
             } else {
@@ -266,7 +344,11 @@ fn first_line(text: &str) -> String {
 }
 
 fn first_lines(text: &str, n: usize) -> String {
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(n).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(n)
+        .collect();
     truncate(&lines.join("\n"))
 }
 
@@ -278,7 +360,11 @@ fn truncate(text: &str) -> String {
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}\n[... {} more bytes not shown]", &text[..end], text.len() - end)
+    format!(
+        "{}\n[... {} more bytes not shown]",
+        &text[..end],
+        text.len() - end
+    )
 }
 
 #[cfg(test)]
@@ -287,13 +373,19 @@ mod tests {
 
     #[test]
     fn hidden_sources_never_reach_the_message() {
-        let source = "let secret = hidden_helper(3);\nassert!(secret_value(41) == 42, \"off by one\");";
+        let source =
+            "let secret = hidden_helper(3);\nassert!(secret_value(41) == 42, \"off by one\");";
         let panic = Failure::Panic("assertion failed: secret_value(41) == 42".into());
         let text = redact_hidden(&panic.to_string(), source, &panic);
         assert!(!text.contains("secret_value"), "{text}");
         let custom = Failure::Panic("off by one".into());
-        assert_eq!(redact_hidden(&custom.to_string(), source, &custom), "panicked: off by one");
-        let compile = Failure::Compile("error: cannot find `hidden_helper`\n   1 | let secret = hidden_helper(3);".into());
+        assert_eq!(
+            redact_hidden(&custom.to_string(), source, &custom),
+            "panicked: off by one"
+        );
+        let compile = Failure::Compile(
+            "error: cannot find `hidden_helper`\n   1 | let secret = hidden_helper(3);".into(),
+        );
         assert!(!redact_hidden(&compile.to_string(), source, &compile).contains("hidden_helper"));
     }
 
@@ -302,7 +394,10 @@ mod tests {
         let good = r#"{"fraction": 0.5, "message": "half", "token": "abc"}"#;
         assert_eq!(parse_credit(good, "abc"), Some((0.5, "half".into())));
         assert_eq!(parse_credit(good, "xyz"), None);
-        assert_eq!(parse_credit(r#"{"fraction": 1.0, "message": "forged"}"#, "abc"), None);
+        assert_eq!(
+            parse_credit(r#"{"fraction": 1.0, "message": "forged"}"#, "abc"),
+            None
+        );
         assert_eq!(parse_credit("not json", "abc"), None);
     }
 }

@@ -12,19 +12,26 @@ pub struct Notebook {
 impl Notebook {
     /// Reads and checks a notebook; the error names the file and what is wrong.
     pub fn read(path: &Path) -> Result<Notebook> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read notebook {}", path.display()))?;
-        Self::parse(&text).with_context(|| format!("{} is not a valid Jupyter notebook", path.display()))
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read notebook {}", path.display()))?;
+        Self::parse(&text)
+            .with_context(|| format!("{} is not a valid Jupyter notebook", path.display()))
     }
 
     /// Parses notebook JSON (nbformat 4).
     pub fn parse(text: &str) -> Result<Notebook> {
-        let json: Value = serde_json::from_str(text).context("not JSON (was the file saved completely?)")?;
+        let json: Value =
+            serde_json::from_str(text).context("not JSON (was the file saved completely?)")?;
         match json.get("nbformat").and_then(Value::as_u64) {
             Some(4) => {}
-            Some(v) => bail!("nbformat {v} is not supported; save it as nbformat 4 (JupyterLab does)"),
+            Some(v) => {
+                bail!("nbformat {v} is not supported; save it as nbformat 4 (JupyterLab does)")
+            }
             None => bail!("no \"nbformat\" field"),
         }
-        let Some(cells) = json.get("cells").and_then(Value::as_array) else { bail!("no \"cells\" list") };
+        let Some(cells) = json.get("cells").and_then(Value::as_array) else {
+            bail!("no \"cells\" list")
+        };
         for (i, cell) in cells.iter().enumerate() {
             if cell.get("cell_type").and_then(Value::as_str).is_none() {
                 bail!("cell {} has no \"cell_type\"", i + 1);
@@ -34,7 +41,10 @@ impl Notebook {
     }
 
     pub fn cells(&self) -> &[Value] {
-        self.json["cells"].as_array().map(Vec::as_slice).unwrap_or(&[])
+        self.json["cells"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     pub fn cells_mut(&mut self) -> &mut Vec<Value> {
@@ -51,9 +61,15 @@ impl Notebook {
 /// Writes `bytes` to `path` through a temporary file in the same folder, so a
 /// reader never sees half a file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let name = path.file_name().context("output path has no file name")?.to_string_lossy();
+    let name = path
+        .file_name()
+        .context("output path has no file name")?
+        .to_string_lossy();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
@@ -79,7 +95,9 @@ pub fn replearn_meta(cell: &Value) -> Option<&Map<String, Value>> {
 
 /// How messages name a cell: `cell 4 (id "loss")`, 1-based over all cells.
 pub fn cell_label(index: usize, cell: &Value) -> String {
-    let id = replearn_meta(cell).and_then(|m| m.get("id")).and_then(Value::as_str);
+    let id = replearn_meta(cell)
+        .and_then(|m| m.get("id"))
+        .and_then(Value::as_str);
     match id {
         Some(id) => format!("cell {} (id \"{id}\")", index + 1),
         None => format!("cell {}", index + 1),
@@ -88,7 +106,10 @@ pub fn cell_label(index: usize, cell: &Value) -> String {
 
 /// Text as nbformat stores it: a list of lines, each but the last ending in `\n`.
 pub fn multiline(text: &str) -> Value {
-    let lines: Vec<Value> = text.split_inclusive('\n').map(|l| Value::String(l.to_string())).collect();
+    let lines: Vec<Value> = text
+        .split_inclusive('\n')
+        .map(|l| Value::String(l.to_string()))
+        .collect();
     Value::Array(lines)
 }
 
@@ -97,7 +118,10 @@ pub fn stream_output(name: &str, text: &str) -> Value {
 }
 
 pub fn error_output(ename: &str, evalue: &str, traceback: &str) -> Value {
-    let tb: Vec<Value> = traceback.lines().map(|l| Value::String(l.to_string())).collect();
+    let tb: Vec<Value> = traceback
+        .lines()
+        .map(|l| Value::String(l.to_string()))
+        .collect();
     json!({"output_type": "error", "ename": ename, "evalue": evalue, "traceback": tb})
 }
 
@@ -107,9 +131,18 @@ mod tests {
 
     #[test]
     fn parse_rejects_what_is_not_a_notebook() {
-        assert!(Notebook::parse("{").unwrap_err().to_string().contains("not JSON"));
-        assert!(Notebook::parse(r#"{"nbformat": 3, "cells": []}"#).unwrap_err().to_string().contains("nbformat 3"));
-        assert!(Notebook::parse(r#"{"nbformat": 4}"#).unwrap_err().to_string().contains("cells"));
+        assert!(Notebook::parse("{")
+            .unwrap_err()
+            .to_string()
+            .contains("not JSON"));
+        assert!(Notebook::parse(r#"{"nbformat": 3, "cells": []}"#)
+            .unwrap_err()
+            .to_string()
+            .contains("nbformat 3"));
+        assert!(Notebook::parse(r#"{"nbformat": 4}"#)
+            .unwrap_err()
+            .to_string()
+            .contains("cells"));
         let nb = Notebook::parse(r#"{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code", "source": ["a\n", "b"], "metadata": {"replearn": {"id": "x"}}}]}"#).unwrap();
         assert_eq!(cell_source(&nb.cells()[0]), "a\nb");
         assert_eq!(cell_label(0, &nb.cells()[0]), "cell 1 (id \"x\")");

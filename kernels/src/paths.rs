@@ -33,7 +33,9 @@ pub fn cache_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("REPLEARN_CACHE") {
         return PathBuf::from(dir);
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
     home.join(".cache").join("replearn")
 }
 
@@ -45,15 +47,22 @@ pub fn venv_dir(root: &Path) -> PathBuf {
 /// `<venv>/lib/python3.*/site-packages/torch/lib`, where libtorch lives.
 pub fn torch_lib_dir(root: &Path) -> Result<PathBuf> {
     let lib = venv_dir(root).join("lib");
-    let entries = std::fs::read_dir(&lib)
-        .with_context(|| format!("{} is missing: run `make lab` or `make test` to create the venv", lib.display()))?;
+    let entries = std::fs::read_dir(&lib).with_context(|| {
+        format!(
+            "{} is missing: run `make lab` or `make test` to create the venv",
+            lib.display()
+        )
+    })?;
     for entry in entries.flatten() {
         let candidate = entry.path().join("site-packages/torch/lib");
         if candidate.join("libtorch_cpu.so").exists() {
             return Ok(candidate);
         }
     }
-    anyhow::bail!("no torch in {}: run `make lab` or `make test` to install torch==2.11.0", lib.display())
+    anyhow::bail!(
+        "no torch in {}: run `make lab` or `make test` to install torch==2.11.0",
+        lib.display()
+    )
 }
 
 /// A short stable hash, used to key caches by checkout path.

@@ -28,9 +28,18 @@ pub struct SubmissionReport {
 
 impl SubmissionReport {
     /// A submission that could not be graded at all: every test at 0, with `error` as the reason.
-    pub fn not_graded(submission: &Path, planned: Vec<(String, f64, bool)>, manual_max: f64, error: String, execution_time: f64) -> Self {
+    pub fn not_graded(
+        submission: &Path,
+        planned: Vec<(String, f64, bool)>,
+        manual_max: f64,
+        error: String,
+        execution_time: f64,
+    ) -> Self {
         SubmissionReport {
-            submission: submission.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default(),
+            submission: submission
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default(),
             run: None,
             error: Some(error),
             notes: Vec::new(),
@@ -66,7 +75,10 @@ impl SubmissionReport {
     }
 
     pub fn max_score(&self) -> f64 {
-        self.planned.iter().map(|(_, p, _)| p).fold(0.0, |a, b| a + b)
+        self.planned
+            .iter()
+            .map(|(_, p, _)| p)
+            .fold(0.0, |a, b| a + b)
     }
 
     pub fn manual_points(&self) -> f64 {
@@ -117,15 +129,28 @@ impl SubmissionReport {
 
     /// The overall message: score, and notes on how the notebook was read.
     fn summary(&self) -> String {
-        let mut text = format!("Autograded score: {} / {}", fmt_points(self.score()), fmt_points(self.max_score()));
+        let mut text = format!(
+            "Autograded score: {} / {}",
+            fmt_points(self.score()),
+            fmt_points(self.max_score())
+        );
         if self.manual_points() > 0.0 {
-            text.push_str(&format!(" (written answers, {} points, are graded by hand)", fmt_points(self.manual_points())));
+            text.push_str(&format!(
+                " (written answers, {} points, are graded by hand)",
+                fmt_points(self.manual_points())
+            ));
         }
         text.push('\n');
         if let Some(error) = &self.error {
-            text.push_str(&format!("\n**Your notebook could not be graded:** {error}\n"));
+            text.push_str(&format!(
+                "\n**Your notebook could not be graded:** {error}\n"
+            ));
         }
-        for note in self.notes.iter().chain(self.run.iter().flat_map(|r| r.notes.iter())) {
+        for note in self
+            .notes
+            .iter()
+            .chain(self.run.iter().flat_map(|r| r.notes.iter()))
+        {
             text.push_str(&format!("\n- {note}"));
         }
         text
@@ -136,17 +161,38 @@ impl SubmissionReport {
         let mut md = format!("# Feedback: {}\n\n{}\n\n", self.submission, self.summary());
         md.push_str("| test | points | result |\n|---|---|---|\n");
         for t in self.tests() {
-            let name = if t.hidden { format!("{} (hidden)", t.id) } else { t.id.clone() };
-            let result = if t.passed { "passed" } else if t.score > 0.0 { "partial" } else { "failed" };
-            md.push_str(&format!("| {name} | {} / {} | {result} |\n", fmt_points(t.score), fmt_points(t.max_score)));
+            let name = if t.hidden {
+                format!("{} (hidden)", t.id)
+            } else {
+                t.id.clone()
+            };
+            let result = if t.passed {
+                "passed"
+            } else if t.score > 0.0 {
+                "partial"
+            } else {
+                "failed"
+            };
+            md.push_str(&format!(
+                "| {name} | {} / {} | {result} |\n",
+                fmt_points(t.score),
+                fmt_points(t.max_score)
+            ));
         }
-        for t in self.tests().iter().filter(|t| !t.message.is_empty() || !t.output.trim().is_empty()) {
+        for t in self
+            .tests()
+            .iter()
+            .filter(|t| !t.message.is_empty() || !t.output.trim().is_empty())
+        {
             md.push_str(&format!("\n## {}\n", t.id));
             if !t.message.is_empty() {
                 md.push_str(&format!("\n```text\n{}\n```\n", t.message.trim_end()));
             }
             if !t.output.trim().is_empty() {
-                md.push_str(&format!("\nIt printed:\n\n```text\n{}\n```\n", t.output.trim_end()));
+                md.push_str(&format!(
+                    "\nIt printed:\n\n```text\n{}\n```\n",
+                    t.output.trim_end()
+                ));
             }
         }
         md
@@ -156,8 +202,17 @@ impl SubmissionReport {
     pub fn answers_markdown(&self) -> String {
         let mut md = format!("# Written answers: {}\n", self.submission);
         for a in &self.answers {
-            let text = if a.text.trim().is_empty() { "(no answer)" } else { a.text.trim() };
-            md.push_str(&format!("\n## {} ({} points)\n\n{}\n", a.id, fmt_points(a.points), text));
+            let text = if a.text.trim().is_empty() {
+                "(no answer)"
+            } else {
+                a.text.trim()
+            };
+            md.push_str(&format!(
+                "\n## {} ({} points)\n\n{}\n",
+                a.id,
+                fmt_points(a.points),
+                text
+            ));
         }
         md
     }
@@ -171,7 +226,10 @@ impl SubmissionReport {
         if !self.answers.is_empty() {
             write_atomic(&dir.join("answers.md"), self.answers_markdown().as_bytes())?;
         }
-        write_atomic(&dir.join("feedback.md"), self.feedback_markdown().as_bytes())?;
+        write_atomic(
+            &dir.join("feedback.md"),
+            self.feedback_markdown().as_bytes(),
+        )?;
         let json = serde_json::to_string_pretty(&self.results_json())? + "\n";
         write_atomic(&dir.join("results.json"), json.as_bytes())
     }
@@ -212,7 +270,11 @@ pub fn grades_csv(test_ids: &[String], rows: &[(String, Value)]) -> String {
     csv.push_str(",manual_points\n");
     for (name, results) in rows {
         let error = results["extra_data"]["error"].as_str();
-        let status = if error.is_some() { "not graded" } else { "graded" };
+        let status = if error.is_some() {
+            "not graded"
+        } else {
+            "graded"
+        };
         let number = |v: &Value| fmt_points(v.as_f64().unwrap_or(0.0));
         csv.push_str(&format!(
             "{},{},{},{status}",
@@ -223,7 +285,10 @@ pub fn grades_csv(test_ids: &[String], rows: &[(String, Value)]) -> String {
         for (i, _) in test_ids.iter().enumerate() {
             csv.push_str(&format!(",{}", number(&results["tests"][i]["score"])));
         }
-        csv.push_str(&format!(",{}\n", number(&results["extra_data"]["manual_points"])));
+        csv.push_str(&format!(
+            ",{}\n",
+            number(&results["extra_data"]["manual_points"])
+        ));
     }
     csv
 }

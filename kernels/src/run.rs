@@ -1,5 +1,7 @@
 //! `replearn-grade run`: execute a notebook headlessly, as Jupyter would.
-use crate::notebook::{cell_label, cell_source, error_output, is_code, multiline, stream_output, Notebook};
+use crate::notebook::{
+    cell_label, cell_source, error_output, is_code, multiline, stream_output, Notebook,
+};
 use crate::runner::{CellOutcome, Runner, RunnerConfig};
 use anyhow::Result;
 use serde_json::{json, Map, Value};
@@ -30,7 +32,11 @@ pub struct RunOptions {
 }
 
 /// Runs every code cell of `notebook` in order, filling in its outputs.
-pub fn run_notebook(root: &Path, notebook: &mut Notebook, options: &RunOptions) -> Result<RunReport> {
+pub fn run_notebook(
+    root: &Path,
+    notebook: &mut Notebook,
+    options: &RunOptions,
+) -> Result<RunReport> {
     let started = std::time::Instant::now();
     let mut runner = Runner::start(root, options.runner.clone())?;
     if options.timings {
@@ -55,7 +61,10 @@ pub fn run_notebook(root: &Path, notebook: &mut Notebook, options: &RunOptions) 
         cell["execution_count"] = json!(count);
         cell["outputs"] = Value::Array(outputs_of(&outcome, count));
         if let Some(failure) = &outcome.failure {
-            report.failures.push(CellFailure { label, message: failure.to_string() });
+            report.failures.push(CellFailure {
+                label,
+                message: failure.to_string(),
+            });
             if !options.keep_going {
                 break;
             }
@@ -91,7 +100,11 @@ pub fn outputs_of(outcome: &CellOutcome, execution_count: usize) -> Vec<Value> {
         }));
     }
     if let Some(failure) = &outcome.failure {
-        outputs.push(error_output(failure.kind(), &failure.to_string(), &failure.to_string()));
+        outputs.push(error_output(
+            failure.kind(),
+            &failure.to_string(),
+            &failure.to_string(),
+        ));
     }
     outputs
 }

@@ -43,7 +43,10 @@ impl Failure {
 
     /// Whether the process running the cells was lost (its variables with it).
     pub fn lost_process(&self) -> bool {
-        matches!(self, Failure::Timeout(_) | Failure::OutOfMemory(_) | Failure::Crash(_))
+        matches!(
+            self,
+            Failure::Timeout(_) | Failure::OutOfMemory(_) | Failure::Crash(_)
+        )
     }
 }
 
@@ -129,7 +132,8 @@ impl Runner {
         for (key, value) in &config.env {
             std::env::set_var(key, value);
         }
-        let (ctx, outputs) = CommandContext::new().map_err(|e| anyhow::anyhow!("starting evcxr: {e}"))?;
+        let (ctx, outputs) =
+            CommandContext::new().map_err(|e| anyhow::anyhow!("starting evcxr: {e}"))?;
         let started = Arc::new(Mutex::new(None));
         let stdout = Arc::new(Mutex::new(Vec::new()));
         let stderr = Arc::new(Mutex::new(Vec::new()));
@@ -151,10 +155,26 @@ impl Runner {
             }
         });
         let script = startup_script(root)?;
-        let startup_statements = script.lines().filter(|l| !l.trim_start().starts_with(':')).collect::<Vec<_>>().join("\n");
+        let startup_statements = script
+            .lines()
+            .filter(|l| !l.trim_start().starts_with(':'))
+            .collect::<Vec<_>>()
+            .join("\n");
         let timeout = config.timeout;
-        let no_limit = RunnerConfig { timeout: None, ..config };
-        let mut runner = Runner { ctx, started, startup_statements, reinitializing: false, stdout, stderr, config: no_limit, _session: session };
+        let no_limit = RunnerConfig {
+            timeout: None,
+            ..config
+        };
+        let mut runner = Runner {
+            ctx,
+            started,
+            startup_statements,
+            reinitializing: false,
+            stdout,
+            stderr,
+            config: no_limit,
+            _session: session,
+        };
         // evcxr ran a first cell of its own inside `CommandContext::new`: drop
         // its output and start mark before the clock means anything.
         runner.settle_stderr();
@@ -162,7 +182,10 @@ impl Runner {
         let outcome = runner.run_cell(&script);
         runner.config.timeout = timeout;
         if let Some(failure) = outcome.failure {
-            anyhow::bail!("the start-up script (kernels/startup.evcxr) failed: {failure}\n{}", outcome.stderr);
+            anyhow::bail!(
+                "the start-up script (kernels/startup.evcxr) failed: {failure}\n{}",
+                outcome.stderr
+            );
         }
         runner.seed()?;
         Ok(runner)
@@ -197,8 +220,10 @@ impl Runner {
         self.stderr.lock().expect("output buffer").clear();
         *self.started.lock().expect("start time") = None;
         let started = Instant::now();
-        let watchdog =
-            self.config.timeout.map(|limit| Watchdog::start(self.ctx.process_handle(), self.started.clone(), limit));
+        let watchdog = self
+            .config
+            .timeout
+            .map(|limit| Watchdog::start(self.ctx.process_handle(), self.started.clone(), limit));
         let result = self.ctx.execute(code);
         let timed_out = watchdog.is_some_and(|w| w.stop());
         let duration = started.elapsed();
@@ -217,7 +242,11 @@ impl Runner {
             }
         }
         let stderr: String = stderr_lines.iter().map(|l| format!("{l}\n")).collect();
-        let mut outcome = CellOutcome { stdout, duration, ..Default::default() };
+        let mut outcome = CellOutcome {
+            stdout,
+            duration,
+            ..Default::default()
+        };
         match result {
             Ok(out) => {
                 outcome.data = out.content_by_mime_type.into_iter().collect();
@@ -233,7 +262,9 @@ impl Runner {
                     None => None,
                 };
             }
-            Err(_) if timed_out => outcome.failure = Some(Failure::Timeout(self.config.timeout.unwrap_or_default())),
+            Err(_) if timed_out => {
+                outcome.failure = Some(Failure::Timeout(self.config.timeout.unwrap_or_default()))
+            }
             Err(EvcxrError::CompilationErrors(errors)) => {
                 outcome.failure = Some(Failure::Compile(format_compile_errors(&errors, code)));
             }
@@ -248,7 +279,14 @@ impl Runner {
         outcome.stderr = stderr;
         if !self.reinitializing && outcome.failure.as_ref().is_some_and(Failure::lost_process) {
             if let Err(e) = self.reinitialize() {
-                outcome.failure = Some(Failure::Crash(format!("{}; then {e}", outcome.failure.take().map(|f| f.to_string()).unwrap_or_default())));
+                outcome.failure = Some(Failure::Crash(format!(
+                    "{}; then {e}",
+                    outcome
+                        .failure
+                        .take()
+                        .map(|f| f.to_string())
+                        .unwrap_or_default()
+                )));
             }
         }
         outcome
@@ -283,7 +321,11 @@ struct Watchdog {
 }
 
 impl Watchdog {
-    fn start(child: Arc<Mutex<std::process::Child>>, started: Arc<Mutex<Option<Instant>>>, limit: Duration) -> Self {
+    fn start(
+        child: Arc<Mutex<std::process::Child>>,
+        started: Arc<Mutex<Option<Instant>>>,
+        limit: Duration,
+    ) -> Self {
         let (done, rx) = std::sync::mpsc::channel::<()>();
         let handle = std::thread::spawn(move || loop {
             match rx.recv_timeout(Duration::from_millis(25)) {
@@ -330,9 +372,13 @@ fn panic_message(stderr: &[String]) -> String {
 /// (Rust's allocator or libtorch's).
 fn out_of_memory(stderr: &[String], limit_mb: Option<u64>) -> Option<String> {
     let line = stderr.iter().rev().find(|l| {
-        l.contains("memory allocation of") || l.contains("can't allocate memory") || l.contains("CUDA out of memory")
+        l.contains("memory allocation of")
+            || l.contains("can't allocate memory")
+            || l.contains("CUDA out of memory")
     })?;
-    let limit = limit_mb.map(|mb| format!(" (the limit is {mb} MB)")).unwrap_or_default();
+    let limit = limit_mb
+        .map(|mb| format!(" (the limit is {mb} MB)"))
+        .unwrap_or_default();
     Some(format!("{}{limit}", line.trim()))
 }
 
@@ -370,9 +416,15 @@ pub fn format_compile_errors(errors: &[CompilationError], code: &str) -> String 
     for e in errors {
         let code_tag = e.code().map(|c| format!("[{c}]")).unwrap_or_default();
         out.push_str(&format!("{}{code_tag}: {}\n", e.level(), e.message()));
-        match e.primary_spanned_message().and_then(|m| m.span.as_ref().map(|s| (s, &m.label))) {
+        match e
+            .primary_spanned_message()
+            .and_then(|m| m.span.as_ref().map(|s| (s, &m.label)))
+        {
             Some((span, label)) => {
-                out.push_str(&format!("  --> line {}, column {}\n", span.start_line, span.start_column));
+                out.push_str(&format!(
+                    "  --> line {}, column {}\n",
+                    span.start_line, span.start_column
+                ));
                 if let Some(src) = lines.get(span.start_line.wrapping_sub(1)) {
                     out.push_str(&format!("{:>4} | {src}\n", span.start_line));
                     let width = if span.end_line == span.start_line {

@@ -24,8 +24,13 @@ pub const READY_FILE: &str = "replearn-ready";
 
 impl BuildDirs {
     pub fn for_root(root: &Path) -> Self {
-        let base = cache_dir().join("evcxr").join(short_hash(root.as_os_str().as_encoded_bytes()));
-        BuildDirs { template: base.join("template"), sessions: base.join("sessions") }
+        let base = cache_dir()
+            .join("evcxr")
+            .join(short_hash(root.as_os_str().as_encoded_bytes()));
+        BuildDirs {
+            template: base.join("template"),
+            sessions: base.join("sessions"),
+        }
     }
 
     /// The fingerprint stored in the template, if it is complete.
@@ -36,7 +41,11 @@ impl BuildDirs {
 
 /// What the template depends on: the start-up script and the library's sources.
 pub fn fingerprint(root: &Path) -> Result<String> {
-    let mut files = vec![root.join("Cargo.toml"), root.join("Cargo.lock"), root.join("build.rs")];
+    let mut files = vec![
+        root.join("Cargo.toml"),
+        root.join("Cargo.lock"),
+        root.join("build.rs"),
+    ];
     collect_files(&root.join("src"), &mut files)?;
     files.sort();
     let mut data = startup_script(root)?.into_bytes();
@@ -76,10 +85,15 @@ impl Session {
     /// sessions whose process has ended.
     pub fn create(root: &Path) -> Result<Session> {
         let dirs = BuildDirs::for_root(root);
-        std::fs::create_dir_all(&dirs.sessions).with_context(|| format!("creating {}", dirs.sessions.display()))?;
+        std::fs::create_dir_all(&dirs.sessions)
+            .with_context(|| format!("creating {}", dirs.sessions.display()))?;
         remove_stale_sessions(&dirs.sessions);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let dir = dirs.sessions.join(format!("{}-{nanos}", std::process::id()));
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let dir = dirs
+            .sessions
+            .join(format!("{}-{nanos}", std::process::id()));
         let tmpdir = dir.join("tmp");
         let config_dir = dir.join("config");
         std::fs::create_dir_all(&config_dir)?;
@@ -89,7 +103,12 @@ impl Session {
         } else {
             std::fs::create_dir_all(&tmpdir)?;
         }
-        Ok(Session { dir, tmpdir, config_dir, from_template })
+        Ok(Session {
+            dir,
+            tmpdir,
+            config_dir,
+            from_template,
+        })
     }
 
     /// Points evcxr at this session (read when evcxr starts its child).
@@ -114,15 +133,26 @@ pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
         .arg(to)
         .status()
         .context("running cp")?;
-    anyhow::ensure!(status.success(), "copying {} to {} failed", from.display(), to.display());
+    anyhow::ensure!(
+        status.success(),
+        "copying {} to {} failed",
+        from.display(),
+        to.display()
+    );
     Ok(())
 }
 
 fn remove_stale_sessions(sessions: &Path) {
-    let Ok(entries) = std::fs::read_dir(sessions) else { return };
+    let Ok(entries) = std::fs::read_dir(sessions) else {
+        return;
+    };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let pid = name.to_string_lossy().split('-').next().and_then(|p| p.parse::<u32>().ok());
+        let pid = name
+            .to_string_lossy()
+            .split('-')
+            .next()
+            .and_then(|p| p.parse::<u32>().ok());
         if let Some(pid) = pid {
             if !Path::new(&format!("/proc/{pid}")).exists() {
                 let _ = std::fs::remove_dir_all(entry.path());

@@ -28,10 +28,14 @@ pub struct Spliced {
 fn cells_by_id(submission: &Notebook) -> BTreeMap<String, Vec<(String, String)>> {
     let mut map: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     for cell in submission.cells() {
-        let id = replearn_meta(cell).and_then(|m| m.get("id")).and_then(|v| v.as_str());
+        let id = replearn_meta(cell)
+            .and_then(|m| m.get("id"))
+            .and_then(|v| v.as_str());
         if let Some(id) = id {
             let kind = cell["cell_type"].as_str().unwrap_or("?").to_string();
-            map.entry(id.to_string()).or_default().push((cell_source(cell), kind));
+            map.entry(id.to_string())
+                .or_default()
+                .push((cell_source(cell), kind));
         }
     }
     map
@@ -40,8 +44,15 @@ fn cells_by_id(submission: &Notebook) -> BTreeMap<String, Vec<(String, String)>>
 /// Names of the functions and types a piece of Rust defines (`fn f`, `struct S`, ...).
 pub fn defined_items(code: &str) -> HashSet<String> {
     const KEYWORDS: [&str; 7] = ["fn", "struct", "enum", "trait", "type", "const", "static"];
-    let words: Vec<&str> = code.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty()).collect();
-    words.windows(2).filter(|w| KEYWORDS.contains(&w[0])).map(|w| w[1].to_string()).collect()
+    let words: Vec<&str> = code
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    words
+        .windows(2)
+        .filter(|w| KEYWORDS.contains(&w[0]))
+        .map(|w| w[1].to_string())
+        .collect()
 }
 
 /// One text from the cells a student made out of one solution cell: parts
@@ -58,7 +69,10 @@ pub fn merge_parts(parts: &[String]) -> String {
         }
         kept.push(part);
     }
-    kept.iter().map(|s| s.trim_end()).collect::<Vec<_>>().join("\n")
+    kept.iter()
+        .map(|s| s.trim_end())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The graded notebook: the source with each solution cell's code taken from
@@ -68,7 +82,11 @@ pub fn splice(source: &Notebook, roles: &[Option<CellRole>], submission: &Notebo
     let mut notes = Vec::new();
     let mut answers = Vec::new();
     let mut graded = source.clone();
-    let source_texts: HashSet<String> = source.cells().iter().map(|c| cell_source(c).trim().to_string()).collect();
+    let source_texts: HashSet<String> = source
+        .cells()
+        .iter()
+        .map(|c| cell_source(c).trim().to_string())
+        .collect();
     for (cell, role) in graded.cells_mut().iter_mut().zip(roles) {
         let Some(role) = role else { continue };
         let theirs = by_id.get(&role.id);
@@ -116,12 +134,25 @@ pub fn splice(source: &Notebook, roles: &[Option<CellRole>], submission: &Notebo
             }
             "answer" => {
                 let text = theirs
-                    .map(|parts| parts.iter().map(|(s, _)| s.trim_end()).collect::<Vec<_>>().join("\n\n"))
+                    .map(|parts| {
+                        parts
+                            .iter()
+                            .map(|(s, _)| s.trim_end())
+                            .collect::<Vec<_>>()
+                            .join("\n\n")
+                    })
                     .unwrap_or_default();
                 if theirs.is_none() {
-                    notes.push(format!("Answer cell '{}' is not in your notebook: no written answer was found.", role.id));
+                    notes.push(format!(
+                        "Answer cell '{}' is not in your notebook: no written answer was found.",
+                        role.id
+                    ));
                 }
-                answers.push(Answer { id: role.id.clone(), points: role.points, text });
+                answers.push(Answer {
+                    id: role.id.clone(),
+                    points: role.points,
+                    text,
+                });
             }
             _ => {}
         }
@@ -130,7 +161,9 @@ pub fn splice(source: &Notebook, roles: &[Option<CellRole>], submission: &Notebo
         .cells()
         .iter()
         .filter(|c| c["cell_type"] == "code" && replearn_meta(c).is_none())
-        .filter(|c| !cell_source(c).trim().is_empty() && !source_texts.contains(cell_source(c).trim()))
+        .filter(|c| {
+            !cell_source(c).trim().is_empty() && !source_texts.contains(cell_source(c).trim())
+        })
         .count();
     if added > 0 {
         notes.push(format!(
@@ -138,7 +171,11 @@ pub fn splice(source: &Notebook, roles: &[Option<CellRole>], submission: &Notebo
              so put helper code you need inside them."
         ));
     }
-    Spliced { notebook: graded, notes, answers }
+    Spliced {
+        notebook: graded,
+        notes,
+        answers,
+    }
 }
 
 #[cfg(test)]
@@ -147,7 +184,10 @@ mod tests {
 
     #[test]
     fn split_parts_are_joined_and_edited_copies_replace() {
-        let split = merge_parts(&["fn a() -> i32 { 1 }".into(), "fn b() -> i32 { a() + 1 }\n".into()]);
+        let split = merge_parts(&[
+            "fn a() -> i32 { 1 }".into(),
+            "fn b() -> i32 { a() + 1 }\n".into(),
+        ]);
         assert_eq!(split, "fn a() -> i32 { 1 }\nfn b() -> i32 { a() + 1 }");
         let copy = merge_parts(&["fn a() -> i32 { 1 }".into(), "fn a() -> i32 { 2 }".into()]);
         assert_eq!(copy, "fn a() -> i32 { 2 }");

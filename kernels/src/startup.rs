@@ -5,8 +5,11 @@ use std::path::{Path, PathBuf};
 /// The start-up script with the checkout's absolute path filled in.
 pub fn startup_script(root: &Path) -> Result<String> {
     let path = root.join("kernels/startup.evcxr");
-    let template = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let root_str = root.to_str().context("the checkout path must be valid UTF-8")?;
+    let template =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let root_str = root
+        .to_str()
+        .context("the checkout path must be valid UTF-8")?;
     let escaped = root_str.replace('\\', "\\\\").replace('"', "\\\"");
     Ok(template.replace("{{REPLEARN_ROOT}}", &escaped))
 }

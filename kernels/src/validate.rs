@@ -22,7 +22,9 @@ impl Validation {
     }
 
     pub fn render(&self) -> String {
-        let mut text = String::from("| test | points | with the solutions | student version |\n|---|---|---|---|\n");
+        let mut text = String::from(
+            "| test | points | with the solutions | student version |\n|---|---|---|---|\n",
+        );
         for (r, s) in self.reference.tests.iter().zip(&self.student.tests) {
             text.push_str(&format!(
                 "| {}{} | {} | {} | {} |\n",
@@ -44,21 +46,43 @@ impl Validation {
 /// version as a submission (the stubs), with the same seed and options.
 pub fn validate(root: &Path, source: &Notebook, options: &GradeOptions) -> Result<Validation> {
     let roles = check_source(source)?;
-    let reference = grade_notebook(root, &splice(source, &roles, source).notebook, &roles, options)?;
+    let reference = grade_notebook(
+        root,
+        &splice(source, &roles, source).notebook,
+        &roles,
+        options,
+    )?;
     let student_nb = assign(source)?;
-    let student = grade_notebook(root, &splice(source, &roles, &student_nb).notebook, &roles, options)?;
+    let student = grade_notebook(
+        root,
+        &splice(source, &roles, &student_nb).notebook,
+        &roles,
+        options,
+    )?;
     let mut problems = Vec::new();
     for t in &reference.tests {
         if t.score < t.max_score || !t.passed {
-            problems.push(format!("test '{}' does not pass with the solutions: {}", t.id, t.message.lines().next().unwrap_or("")));
+            problems.push(format!(
+                "test '{}' does not pass with the solutions: {}",
+                t.id,
+                t.message.lines().next().unwrap_or("")
+            ));
         }
     }
-    for t in student.tests.iter().filter(|t| t.max_score > 0.0 && t.score > 0.0) {
+    for t in student
+        .tests
+        .iter()
+        .filter(|t| t.max_score > 0.0 && t.score > 0.0)
+    {
         problems.push(format!(
             "test '{}' gives {} points to the student version, where nothing is written: make it depend on a solution, or give it 0 points",
             t.id,
             fmt_points(t.score)
         ));
     }
-    Ok(Validation { reference, student, problems })
+    Ok(Validation {
+        reference,
+        student,
+        problems,
+    })
 }

@@ -6,7 +6,8 @@ use std::path::Path;
 
 /// A cell that exercises the paths a first notebook cell takes: a tensor,
 /// arithmetic, and the inline display of an image.
-const WARM_CELL: &str = "let warm = Tensor::ones([3, 8, 8], (Kind::Float, Device::Cpu)) * 0.5;\nwarm";
+const WARM_CELL: &str =
+    "let warm = Tensor::ones([3, 8, 8], (Kind::Float, Device::Cpu)) * 0.5;\nwarm";
 
 /// Brings the template up to date with the library and start-up script.
 /// Returns `false` when it already was. Building from nothing takes minutes
@@ -17,7 +18,9 @@ pub fn warm(root: &Path, force: bool) -> Result<bool> {
     if !force && dirs.template_fingerprint().as_deref() == Some(want.as_str()) {
         return Ok(false);
     }
-    let partial = dirs.template.with_file_name(format!("template.partial-{}", std::process::id()));
+    let partial = dirs
+        .template
+        .with_file_name(format!("template.partial-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&partial);
     std::fs::create_dir_all(partial.parent().expect("template has a parent"))?;
     // Start from this checkout's old template, else from another checkout's:
@@ -37,13 +40,17 @@ pub fn warm(root: &Path, force: bool) -> Result<bool> {
         let mut runner = Runner::start_in(root, RunnerConfig::default(), None)?;
         let outcome = runner.run_cell(WARM_CELL);
         if let Some(f) = outcome.failure {
-            anyhow::bail!("warming the kernel folder: the first tensor cell {f}\n{}", outcome.stderr);
+            anyhow::bail!(
+                "warming the kernel folder: the first tensor cell {f}\n{}",
+                outcome.stderr
+            );
         }
     }
     let _ = std::fs::remove_dir_all(&config_dir);
     std::fs::write(partial.join(READY_FILE), &want)?;
     if dirs.template.exists() {
-        std::fs::remove_dir_all(&dirs.template).with_context(|| format!("removing {}", dirs.template.display()))?;
+        std::fs::remove_dir_all(&dirs.template)
+            .with_context(|| format!("removing {}", dirs.template.display()))?;
     }
     std::fs::rename(&partial, &dirs.template)
         .with_context(|| format!("moving {} into place", partial.display()))?;

@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn source_path() -> PathBuf {
@@ -16,7 +19,10 @@ fn source_path() -> PathBuf {
 }
 
 fn grade(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_replearn-grade")).args(args).output().expect("replearn-grade runs")
+    Command::new(env!("CARGO_BIN_EXE_replearn-grade"))
+        .args(args)
+        .output()
+        .expect("replearn-grade runs")
 }
 
 fn student() -> Notebook {
@@ -24,7 +30,10 @@ fn student() -> Notebook {
 }
 
 fn index_of(nb: &Notebook, id: &str) -> usize {
-    nb.cells().iter().position(|c| c["metadata"]["replearn"]["id"] == id).unwrap_or_else(|| panic!("no cell {id}"))
+    nb.cells()
+        .iter()
+        .position(|c| c["metadata"]["replearn"]["id"] == id)
+        .unwrap_or_else(|| panic!("no cell {id}"))
 }
 
 fn set_code(nb: &mut Notebook, id: &str, code: &str) {
@@ -35,8 +44,16 @@ fn set_code(nb: &mut Notebook, id: &str, code: &str) {
 /// The student version with every solution written as the instructor did.
 fn solved() -> Notebook {
     let mut nb = student();
-    set_code(&mut nb, "add", "fn add(a: i64, b: i64) -> i64 {\n    a + b\n}");
-    set_code(&mut nb, "scale", "fn scale(x: f64) -> f64 {\n    x * 2.0\n}");
+    set_code(
+        &mut nb,
+        "add",
+        "fn add(a: i64, b: i64) -> i64 {\n    a + b\n}",
+    );
+    set_code(
+        &mut nb,
+        "scale",
+        "fn scale(x: f64) -> f64 {\n    x * 2.0\n}",
+    );
     set_code(&mut nb, "words", "fn count_words(text: &str) -> usize {\n    text.split_whitespace().count()\n}\nlet words = count_words(\"the quick brown fox\");");
     set_code(&mut nb, "total", "let total: f64 = Tensor::from_slice(&[1.0f64, 2.0, 3.0]).sum(Kind::Double).double_value(&[]);");
     let answer = index_of(&nb, "explain");
@@ -51,11 +68,19 @@ fn write(dir: &Path, name: &str, nb: &Notebook) -> PathBuf {
 }
 
 fn read_json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
+    serde_json::from_str(
+        &std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .unwrap()
 }
 
 fn test_result<'a>(results: &'a Value, name: &str) -> &'a Value {
-    results["tests"].as_array().unwrap().iter().find(|t| t["name"].as_str().unwrap().starts_with(name)).unwrap_or_else(|| panic!("no test {name}"))
+    results["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"].as_str().unwrap().starts_with(name))
+        .unwrap_or_else(|| panic!("no test {name}"))
 }
 
 fn score_of(results: &Value, name: &str) -> f64 {
@@ -63,7 +88,10 @@ fn score_of(results: &Value, name: &str) -> f64 {
 }
 
 fn output_of(results: &Value, name: &str) -> String {
-    test_result(results, name)["output"].as_str().unwrap().to_string()
+    test_result(results, name)["output"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[test]
@@ -80,22 +108,38 @@ fn autograde_survives_every_row_and_writes_results_for_all() {
     // calls it), an endless loop, a huge allocation. Only their tests fail;
     // `base` and `add`, defined before, still serve the later hidden test.
     let mut crashes = solved();
-    set_code(&mut crashes, "scale", "fn scale(x: f64) -> f64 {\n    if x > 0.0 { scale(x + 1.0) + 1.0 } else { 0.0 }\n}");
+    set_code(
+        &mut crashes,
+        "scale",
+        "fn scale(x: f64) -> f64 {\n    if x > 0.0 { scale(x + 1.0) + 1.0 } else { 0.0 }\n}",
+    );
     set_code(&mut crashes, "words", "fn count_words(_text: &str) -> usize {\n    loop {}\n}\nlet words = count_words(\"the quick brown fox\");");
-    set_code(&mut crashes, "total", "let big = vec![1u8; 8 << 30];\nlet total: f64 = big.len() as f64;");
+    set_code(
+        &mut crashes,
+        "total",
+        "let big = vec![1u8; 8 << 30];\nlet total: f64 = big.len() as f64;",
+    );
     paths.push(write(&subs, "crashes.ipynb", &crashes));
 
     // process::exit, abort, reading stdin.
     let mut exits = solved();
     set_code(&mut exits, "scale", "fn scale(x: f64) -> f64 {\n    let mut line = String::new();\n    std::io::stdin().read_line(&mut line).unwrap();\n    x * 2.0\n}");
     set_code(&mut exits, "words", "fn count_words(_text: &str) -> usize {\n    std::process::exit(3)\n}\nlet words = count_words(\"the quick brown fox\");");
-    set_code(&mut exits, "total", "let total: f64 = std::process::abort();");
+    set_code(
+        &mut exits,
+        "total",
+        "let total: f64 = std::process::abort();",
+    );
     paths.push(write(&subs, "exits.ipynb", &exits));
 
     // A compile error in `add`, and text that looks like results on stdout
     // and stderr, plus a forged credit, in cells that otherwise work.
     let mut noisy = solved();
-    set_code(&mut noisy, "add", "fn add(a: i64, b: i64) -> i64 {\n    a + b as f64\n}");
+    set_code(
+        &mut noisy,
+        "add",
+        "fn add(a: i64, b: i64) -> i64 {\n    a + b as f64\n}",
+    );
     set_code(
         &mut noisy,
         "scale",
@@ -108,15 +152,22 @@ fn autograde_survives_every_row_and_writes_results_for_all() {
     // a test and the answer deleted, a cell added.
     let mut tampered = solved();
     set_code(&mut tampered, "test-words", "// nothing to test here");
-    set_code(&mut tampered, "setup", "let base: i64 = 0;\nlet greeting = String::new();");
+    set_code(
+        &mut tampered,
+        "setup",
+        "let base: i64 = 0;\nlet greeting = String::new();",
+    );
     let add = index_of(&tampered, "add");
     let mut first_part = tampered.cells()[add].clone();
     first_part["source"] = multiline("fn offset() -> i64 {\n    0\n}");
-    tampered.cells_mut()[add]["source"] = multiline("fn add(a: i64, b: i64) -> i64 {\n    a + b + offset()\n}");
+    tampered.cells_mut()[add]["source"] =
+        multiline("fn add(a: i64, b: i64) -> i64 {\n    a + b + offset()\n}");
     tampered.cells_mut().insert(add, first_part);
     let words = index_of(&tampered, "words");
     let mut wrong_copy = tampered.cells()[words].clone();
-    wrong_copy["source"] = multiline("fn count_words(_text: &str) -> usize {\n    0\n}\nlet words = count_words(\"\");");
+    wrong_copy["source"] = multiline(
+        "fn count_words(_text: &str) -> usize {\n    0\n}\nlet words = count_words(\"\");",
+    );
     tampered.cells_mut().insert(words, wrong_copy);
     let scale = index_of(&tampered, "scale");
     tampered.cells_mut()[scale]["cell_type"] = json!("markdown");
@@ -134,7 +185,18 @@ fn autograde_survives_every_row_and_writes_results_for_all() {
     paths.push(subs.join("broken.ipynb"));
 
     let out = dir.path().join("graded");
-    let mut args: Vec<String> = ["autograde", "--jobs", "2", "--timeout", "10", "--memory", "2048", "--source"].map(String::from).to_vec();
+    let mut args: Vec<String> = [
+        "autograde",
+        "--jobs",
+        "2",
+        "--timeout",
+        "10",
+        "--memory",
+        "2048",
+        "--source",
+    ]
+    .map(String::from)
+    .to_vec();
     args.push(source_path().display().to_string());
     args.push("--out".into());
     args.push(out.display().to_string());
@@ -144,12 +206,26 @@ fn autograde_survives_every_row_and_writes_results_for_all() {
     let stdout = String::from_utf8_lossy(&result.stdout);
     let stderr = String::from_utf8_lossy(&result.stderr);
     let all_logs = || -> String {
-        std::fs::read_dir(&out).map(|d| d.flatten().map(|e| std::fs::read_to_string(e.path().join("grader.log")).unwrap_or_default()).collect()).unwrap_or_default()
+        std::fs::read_dir(&out)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| {
+                        std::fs::read_to_string(e.path().join("grader.log")).unwrap_or_default()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     };
-    assert_eq!(result.status.code(), Some(0), "autograde failed:\n{stdout}\n{stderr}\n{}", all_logs());
+    assert_eq!(
+        result.status.code(),
+        Some(0),
+        "autograde failed:\n{stdout}\n{stderr}\n{}",
+        all_logs()
+    );
     let after: Vec<Vec<u8>> = paths.iter().map(|p| std::fs::read(p).unwrap()).collect();
     assert_eq!(before, after, "a submission was modified");
-    let log = |name: &str| std::fs::read_to_string(out.join(name).join("grader.log")).unwrap_or_default();
+    let log =
+        |name: &str| std::fs::read_to_string(out.join(name).join("grader.log")).unwrap_or_default();
     let results = |name: &str| read_json(&out.join(name).join("results.json"));
 
     let perfect = results("perfect");
@@ -162,49 +238,121 @@ fn autograde_survives_every_row_and_writes_results_for_all() {
 
     let untouched = results("untouched");
     assert_eq!(untouched["score"], 0.0, "{untouched:#}");
-    assert!(output_of(&untouched, "test-add").contains("FIXME: the code of cell 'add' is not written yet"));
+    assert!(output_of(&untouched, "test-add")
+        .contains("FIXME: the code of cell 'add' is not written yet"));
 
     let crashes = results("crashes");
     let crash_log = log("crashes");
-    assert_eq!(score_of(&crashes, "test-add"), 1.0, "{crashes:#}\n{crash_log}");
-    assert!(output_of(&crashes, "test-scale").contains("stack overflow"), "{crashes:#}");
-    assert!(output_of(&crashes, "test-words").contains("timed out after 10 s"), "{crashes:#}");
-    assert!(output_of(&crashes, "test-total").contains("out of memory") && output_of(&crashes, "test-total").contains("2048 MB"), "{crashes:#}");
-    assert_eq!(score_of(&crashes, "test-hidden"), 1.0, "replayed cells must serve later tests: {crashes:#}");
+    assert_eq!(
+        score_of(&crashes, "test-add"),
+        1.0,
+        "{crashes:#}\n{crash_log}"
+    );
+    assert!(
+        output_of(&crashes, "test-scale").contains("stack overflow"),
+        "{crashes:#}"
+    );
+    assert!(
+        output_of(&crashes, "test-words").contains("timed out after 10 s"),
+        "{crashes:#}"
+    );
+    assert!(
+        output_of(&crashes, "test-total").contains("out of memory")
+            && output_of(&crashes, "test-total").contains("2048 MB"),
+        "{crashes:#}"
+    );
+    assert_eq!(
+        score_of(&crashes, "test-hidden"),
+        1.0,
+        "replayed cells must serve later tests: {crashes:#}"
+    );
     assert_eq!(crashes["score"], 2.0);
-    assert!(crashes["output"].as_str().unwrap().contains("were run again"));
+    assert!(crashes["output"]
+        .as_str()
+        .unwrap()
+        .contains("were run again"));
 
     let exits = results("exits");
-    assert_eq!(score_of(&exits, "test-add"), 1.0, "{exits:#}\n{}", log("exits"));
-    assert!(output_of(&exits, "test-scale").contains("timed out"), "{exits:#}");
-    assert!(output_of(&exits, "test-words").contains("exit status 3"), "{exits:#}");
-    assert!(output_of(&exits, "test-total").contains("aborted"), "{exits:#}");
+    assert_eq!(
+        score_of(&exits, "test-add"),
+        1.0,
+        "{exits:#}\n{}",
+        log("exits")
+    );
+    assert!(
+        output_of(&exits, "test-scale").contains("timed out"),
+        "{exits:#}"
+    );
+    assert!(
+        output_of(&exits, "test-words").contains("exit status 3"),
+        "{exits:#}"
+    );
+    assert!(
+        output_of(&exits, "test-total").contains("aborted"),
+        "{exits:#}"
+    );
     assert_eq!(score_of(&exits, "test-hidden"), 1.0, "{exits:#}");
 
     let noisy = results("noisy");
     let add_output = output_of(&noisy, "test-add");
-    assert!(add_output.contains("does not compile") && add_output.contains("a + b as f64"), "{noisy:#}");
-    assert!(add_output.contains("solution cell 'add'"), "the failing dependency is named: {add_output}");
-    assert!((score_of(&noisy, "test-scale") - 1.25).abs() < 1e-9, "partial credit 0.625 of 2 points: {noisy:#}");
+    assert!(
+        add_output.contains("does not compile") && add_output.contains("a + b as f64"),
+        "{noisy:#}"
+    );
+    assert!(
+        add_output.contains("solution cell 'add'"),
+        "the failing dependency is named: {add_output}"
+    );
+    assert!(
+        (score_of(&noisy, "test-scale") - 1.25).abs() < 1e-9,
+        "partial credit 0.625 of 2 points: {noisy:#}"
+    );
     assert!(output_of(&noisy, "test-scale").contains("off by 0.375"));
-    assert_eq!(score_of(&noisy, "test-words"), 1.0, "stderr warnings must not fail a test: {noisy:#}");
+    assert_eq!(
+        score_of(&noisy, "test-words"),
+        1.0,
+        "stderr warnings must not fail a test: {noisy:#}"
+    );
     assert_eq!(noisy["score"], 3.25);
     let hidden = output_of(&noisy, "test-hidden");
-    assert!(!hidden.contains("hidden_helper") && !hidden.contains("greeting.len"), "hidden source leaked: {hidden}");
+    assert!(
+        !hidden.contains("hidden_helper") && !hidden.contains("greeting.len"),
+        "hidden source leaked: {hidden}"
+    );
     let feedback = std::fs::read_to_string(out.join("noisy/feedback.md")).unwrap();
-    assert!(!feedback.contains("hidden_helper") && feedback.contains("test-hidden"), "{feedback}");
+    assert!(
+        !feedback.contains("hidden_helper") && feedback.contains("test-hidden"),
+        "{feedback}"
+    );
 
     let tampered = results("tampered");
     assert_eq!(tampered["score"], 6.0, "{tampered:#}\n{}", log("tampered"));
     let notes = tampered["output"].as_str().unwrap();
-    for expected in ["You changed test cell 'test-words'", "You changed locked cell 'setup'", "appears 2 times", "changed to a non-code cell", "not run"] {
-        assert!(notes.contains(expected), "missing note {expected:?} in:\n{notes}");
+    for expected in [
+        "You changed test cell 'test-words'",
+        "You changed locked cell 'setup'",
+        "appears 2 times",
+        "changed to a non-code cell",
+        "not run",
+    ] {
+        assert!(
+            notes.contains(expected),
+            "missing note {expected:?} in:\n{notes}"
+        );
     }
-    assert!(std::fs::read_to_string(out.join("tampered/answers.md")).unwrap().contains("(no answer)"));
+    assert!(std::fs::read_to_string(out.join("tampered/answers.md"))
+        .unwrap()
+        .contains("(no answer)"));
 
     let broken = results("broken");
     assert_eq!(broken["score"], 0.0);
-    assert!(broken["output"].as_str().unwrap().contains("broken.ipynb is not a valid Jupyter notebook"), "{broken:#}");
+    assert!(
+        broken["output"]
+            .as_str()
+            .unwrap()
+            .contains("broken.ipynb is not a valid Jupyter notebook"),
+        "{broken:#}"
+    );
     assert_eq!(broken["tests"].as_array().unwrap().len(), 5);
 
     // The same seed for everyone: the locked cell's draw is identical.
@@ -213,24 +361,47 @@ fn autograde_survives_every_row_and_writes_results_for_all() {
         let i = index_of(&nb, "seeded");
         nb.cells()[i]["outputs"].to_string()
     };
-    assert!(draw("perfect").contains("seeded draw: 0.4962"), "{}", draw("perfect"));
+    assert!(
+        draw("perfect").contains("seeded draw: 0.4962"),
+        "{}",
+        draw("perfect")
+    );
     assert_eq!(draw("perfect"), draw("crashes"));
 
     let csv = std::fs::read_to_string(out.join("grades.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines[0], "submission,score,max_score,status,test-add,test-scale,test-words,test-total,test-hidden,manual_points");
     assert!(lines.contains(&"perfect,6,6,graded,1,2,1,1,1,2"), "{csv}");
-    assert!(lines.contains(&"noisy,3.25,6,graded,0,1.25,1,1,0,2"), "{csv}");
-    assert!(lines.contains(&"broken,0,6,not graded,0,0,0,0,0,2"), "{csv}");
+    assert!(
+        lines.contains(&"noisy,3.25,6,graded,0,1.25,1,1,0,2"),
+        "{csv}"
+    );
+    assert!(
+        lines.contains(&"broken,0,6,not graded,0,0,0,0,0,2"),
+        "{csv}"
+    );
     assert_eq!(lines.len(), 1 + paths.len());
 }
 
 #[test]
 fn validate_accepts_the_fixture_and_rejects_free_points() {
-    let ok = grade(&["validate", "--timeout", "30", source_path().to_str().unwrap()]);
+    let ok = grade(&[
+        "validate",
+        "--timeout",
+        "30",
+        source_path().to_str().unwrap(),
+    ]);
     let stdout = String::from_utf8_lossy(&ok.stdout);
-    assert_eq!(ok.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&ok.stderr));
-    assert!(stdout.contains("| test-hidden (hidden) | 1 | 1 | 0 |"), "{stdout}");
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(
+        stdout.contains("| test-hidden (hidden) | 1 | 1 | 0 |"),
+        "{stdout}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let mut source = Notebook::read(&source_path()).unwrap();
@@ -239,27 +410,51 @@ fn validate_accepts_the_fixture_and_rejects_free_points() {
     let free = write(dir.path(), "free.ipynb", &source);
     let bad = grade(&["validate", "--timeout", "30", free.to_str().unwrap()]);
     assert_eq!(bad.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&bad.stdout).contains("test 'test-words' gives 1 points to the student version"));
+    assert!(String::from_utf8_lossy(&bad.stdout)
+        .contains("test 'test-words' gives 1 points to the student version"));
 }
 
 #[test]
 fn check_runs_a_students_notebook_as_it_is() {
     let dir = tempfile::tempdir().unwrap();
     let mut nb = student();
-    set_code(&mut nb, "add", "fn add(a: i64, b: i64) -> i64 {\n    a + b\n}");
+    set_code(
+        &mut nb,
+        "add",
+        "fn add(a: i64, b: i64) -> i64 {\n    a + b\n}",
+    );
     set_code(&mut nb, "test-words", "assert!(true);");
     let path = write(dir.path(), "mine.ipynb", &nb);
     let before = std::fs::read(&path).unwrap();
     let result = grade(&["check", "--timeout", "30", path.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&result.stdout);
-    assert_eq!(result.status.code(), Some(1), "{stdout}\n{}", String::from_utf8_lossy(&result.stderr));
-    assert!(stdout.lines().any(|l| l.contains("test-add") && l.contains("1 / 1") && l.contains("passed")), "{stdout}");
-    assert!(stdout.lines().any(|l| l.contains("test-scale") && l.contains("FAILED")), "{stdout}");
+    assert_eq!(
+        result.status.code(),
+        Some(1),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("test-add") && l.contains("1 / 1") && l.contains("passed")),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("test-scale") && l.contains("FAILED")),
+        "{stdout}"
+    );
     assert!(stdout.contains("FIXME: the code of cell 'scale' is not written yet"));
     assert!(stdout.contains("hidden tests: 1 more test(s), 1 points"));
     assert!(stdout.contains("written answers: 2 points"));
     assert!(stdout.contains("you changed cell 'test-words'"));
-    assert_eq!(std::fs::read(&path).unwrap(), before, "check must not modify the notebook");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "check must not modify the notebook"
+    );
 }
 
 #[test]
@@ -272,19 +467,41 @@ fn a_malformed_source_is_an_instructor_error_with_exit_2() {
     let bad = write(dir.path(), "bad.ipynb", &source);
     let sub = write(dir.path(), "sub.ipynb", &student());
     let out = dir.path().join("out");
-    let result = grade(&["autograde", "--source", bad.to_str().unwrap(), "--out", out.to_str().unwrap(), sub.to_str().unwrap()]);
+    let result = grade(&[
+        "autograde",
+        "--source",
+        bad.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        sub.to_str().unwrap(),
+    ]);
     assert_eq!(result.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&result.stderr);
-    assert!(stderr.contains("bad.ipynb: cell 5 (id \"add\"): \"// BEGIN SOLUTION\" is not closed"), "{stderr}");
-    assert!(!out.join("sub").exists(), "nothing is graded against a malformed source");
+    assert!(
+        stderr.contains("bad.ipynb: cell 5 (id \"add\"): \"// BEGIN SOLUTION\" is not closed"),
+        "{stderr}"
+    );
+    assert!(
+        !out.join("sub").exists(),
+        "nothing is graded against a malformed source"
+    );
 }
 
 #[test]
 fn the_gradescope_bundle_grades_a_submission_and_always_writes_results() {
     let dir = tempfile::tempdir().unwrap();
     let zip = dir.path().join("bundle.zip");
-    let made = Command::new(root().join("scripts/gradescope_bundle.sh")).arg(source_path()).arg(&zip).args(["30", "2048"]).output().unwrap();
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let made = Command::new(root().join("scripts/gradescope_bundle.sh"))
+        .arg(source_path())
+        .arg(&zip)
+        .args(["30", "2048"])
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
     let python = root().join(".venv/bin/python");
     let autograder = dir.path().join("autograder");
     let listing = Command::new(&python)
@@ -294,14 +511,28 @@ fn the_gradescope_bundle_grades_a_submission_and_always_writes_results() {
         .output()
         .unwrap();
     let listing = String::from_utf8_lossy(&listing.stdout).to_string();
-    for (executable, name) in [(true, "setup.sh"), (true, "run_autograder"), (false, "assignment/source.ipynb"), (false, "replearn/Cargo.toml")] {
-        let mode = listing.lines().find_map(|l| l.strip_suffix(&format!(" {name}"))).unwrap_or_else(|| panic!("{name} missing in:\n{listing}"));
+    for (executable, name) in [
+        (true, "setup.sh"),
+        (true, "run_autograder"),
+        (false, "assignment/source.ipynb"),
+        (false, "replearn/Cargo.toml"),
+    ] {
+        let mode = listing
+            .lines()
+            .find_map(|l| l.strip_suffix(&format!(" {name}")))
+            .unwrap_or_else(|| panic!("{name} missing in:\n{listing}"));
         let mode = u32::from_str_radix(mode.trim_start_matches("0o"), 8).unwrap();
         assert_eq!(mode & 0o111 != 0, executable, "{name} has mode {mode:o}");
     }
-    assert!(!listing.contains("checkpoints/"), "build outputs must not be in the bundle:\n{listing}");
+    assert!(
+        !listing.contains("checkpoints/"),
+        "build outputs must not be in the bundle:\n{listing}"
+    );
     let config = std::fs::read_to_string(autograder.join("source/assignment/config.sh")).unwrap();
-    assert!(config.contains("TIMEOUT=\"30\"") && config.contains("MEMORY_MB=\"2048\""), "{config}");
+    assert!(
+        config.contains("TIMEOUT=\"30\"") && config.contains("MEMORY_MB=\"2048\""),
+        "{config}"
+    );
 
     let run = || {
         Command::new("bash")
@@ -316,13 +547,25 @@ fn the_gradescope_bundle_grades_a_submission_and_always_writes_results() {
     assert!(empty.status.success());
     let results = read_json(&autograder.join("results/results.json"));
     assert_eq!(results["score"], 0);
-    assert!(results["output"].as_str().unwrap().contains("No .ipynb file was found"));
+    assert!(results["output"]
+        .as_str()
+        .unwrap()
+        .contains("No .ipynb file was found"));
 
     write(&autograder.join("submission"), "my work.ipynb", &solved());
     let graded = run();
-    assert!(graded.status.success(), "{}", String::from_utf8_lossy(&graded.stderr));
+    assert!(
+        graded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&graded.stderr)
+    );
     let results = read_json(&autograder.join("results/results.json"));
-    assert_eq!(results["score"], 6.0, "{results:#}\n{}", String::from_utf8_lossy(&graded.stderr));
+    assert_eq!(
+        results["score"],
+        6.0,
+        "{results:#}\n{}",
+        String::from_utf8_lossy(&graded.stderr)
+    );
 }
 
 #[test]
@@ -343,7 +586,13 @@ fn every_assignment_in_notebooks_passes_validate() {
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&result.stdout);
-        assert_eq!(result.status.code(), Some(0), "{}:\n{stdout}\n{}", source.display(), String::from_utf8_lossy(&result.stderr));
+        assert_eq!(
+            result.status.code(),
+            Some(0),
+            "{}:\n{stdout}\n{}",
+            source.display(),
+            String::from_utf8_lossy(&result.stderr)
+        );
         assert!(stdout.contains("valid"), "{stdout}");
     }
 }

@@ -17,7 +17,14 @@ fn installed_kernel_runs_the_welcome_notebook_and_loads_cuda_backend() {
         .env("PYTHONUNBUFFERED", "1")
         .output()
         .expect("run the venv's python");
-    let text = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "jupyter kernel checks failed:\n{text}");
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "jupyter kernel checks failed:\n{text}"
+    );
     assert!(text.contains("jupyter kernel checks passed"), "{text}");
 }

@@ -3,13 +3,17 @@ use tch::{Kind, Tensor};
 
 /// Luma `[B, 1, H, W]` (ITU-R 601: 0.299 R + 0.587 G + 0.114 B).
 pub fn grayscale(x: &Tensor) -> Tensor {
-    let w = Tensor::from_slice(&[0.299f32, 0.587, 0.114]).to_device(x.device()).view([1, 3, 1, 1]);
+    let w = Tensor::from_slice(&[0.299f32, 0.587, 0.114])
+        .to_device(x.device())
+        .view([1, 3, 1, 1]);
     (x * w).sum_dim_intlist([1].as_slice(), true, Kind::Float)
 }
 
 fn per_image(factors: &[f64], x: &Tensor) -> Tensor {
     let f: Vec<f32> = factors.iter().map(|&v| v as f32).collect();
-    Tensor::from_slice(&f).to_device(x.device()).view([-1, 1, 1, 1])
+    Tensor::from_slice(&f)
+        .to_device(x.device())
+        .view([-1, 1, 1, 1])
 }
 
 /// `f * a + (1 - f) * b`, clamped to [0, 1].
@@ -52,7 +56,10 @@ pub fn rgb_to_hsv(x: &Tensor) -> (Tensor, Tensor, Tensor) {
     let hr = ((&g - &b) / &safe).remainder(6.0);
     let hg = (&b - &r) / &safe + 2.0;
     let hb = (&r - &g) / &safe + 4.0;
-    let h = hr.where_self(&maxc.eq_tensor(&r), &hg.where_self(&maxc.eq_tensor(&g), &hb));
+    let h = hr.where_self(
+        &maxc.eq_tensor(&r),
+        &hg.where_self(&maxc.eq_tensor(&g), &hb),
+    );
     let h = (h / 6.0).where_self(&delta.gt(0.0), &delta.zeros_like());
     (h, s, maxc)
 }
@@ -98,7 +105,10 @@ mod tests {
         let green = rgb_of(&adjust_hue(&red, &[1.0 / 3.0]));
         let blue = rgb_of(&adjust_hue(&red, &[-1.0 / 3.0]));
         for (got, want) in [(green, [0.0, 1.0, 0.0]), (blue, [0.0, 0.0, 1.0])] {
-            assert!(got.iter().zip(want).all(|(g, w)| (g - w).abs() < 1e-5), "{got:?}");
+            assert!(
+                got.iter().zip(want).all(|(g, w)| (g - w).abs() < 1e-5),
+                "{got:?}"
+            );
         }
     }
 
@@ -117,6 +127,9 @@ mod tests {
         let sat0 = rgb_of(&adjust_saturation(&x, &[0.0]));
         assert!(sat0.iter().all(|v| (v - grey).abs() < 1e-6));
         let c0 = rgb_of(&adjust_contrast(&x, &[0.0]));
-        assert!(c0.iter().all(|v| (v - grey).abs() < 1e-6), "a one-pixel image's mean grey is its grey");
+        assert!(
+            c0.iter().all(|v| (v - grey).abs() < 1e-6),
+            "a one-pixel image's mean grey is its grey"
+        );
     }
 }

@@ -8,7 +8,9 @@ use tch::Tensor;
 /// The central `size x size` window of each image: `[B, C, H, W] -> [B, C, size, size]`.
 pub fn center_crop(images: &Tensor, size: i64) -> Result<Tensor> {
     let (h, w) = spatial(images, size)?;
-    Ok(images.narrow(2, (h - size) / 2, size).narrow(3, (w - size) / 2, size))
+    Ok(images
+        .narrow(2, (h - size) / 2, size)
+        .narrow(3, (w - size) / 2, size))
 }
 
 /// A random `size x size` window of each image, mirrored left-right with
@@ -22,7 +24,10 @@ pub struct RandomCropFlip {
 
 impl RandomCropFlip {
     pub fn new(size: i64, seed: u64) -> Self {
-        RandomCropFlip { size, rng: ChaCha8Rng::seed_from_u64(seed) }
+        RandomCropFlip {
+            size,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+        }
     }
 
     /// `[B, C, H, W] -> [B, C, size, size]`, one crop and flip draw per image.
@@ -30,8 +35,14 @@ impl RandomCropFlip {
         let (h, w) = spatial(images, self.size)?;
         let crops: Vec<Tensor> = (0..images.size()[0])
             .map(|i| {
-                let (top, left) = (self.rng.random_range(0..=h - self.size), self.rng.random_range(0..=w - self.size));
-                let crop = images.get(i).narrow(1, top, self.size).narrow(2, left, self.size);
+                let (top, left) = (
+                    self.rng.random_range(0..=h - self.size),
+                    self.rng.random_range(0..=w - self.size),
+                );
+                let crop = images
+                    .get(i)
+                    .narrow(1, top, self.size)
+                    .narrow(2, left, self.size);
                 if self.rng.random_bool(0.5) {
                     crop.flip([2])
                 } else {
@@ -46,8 +57,14 @@ impl RandomCropFlip {
 fn spatial(images: &Tensor, size: i64) -> Result<(i64, i64)> {
     match images.size()[..] {
         [_, _, h, w] if size >= 1 && size <= h && size <= w => Ok((h, w)),
-        [_, _, h, w] => Err(Error::InvalidArgument(format!("a crop of {size}x{size} does not fit images of {h}x{w}"))),
-        _ => Err(Error::Shape { what: "crop", got: images.size(), expected: "[B, C, H, W]" }),
+        [_, _, h, w] => Err(Error::InvalidArgument(format!(
+            "a crop of {size}x{size} does not fit images of {h}x{w}"
+        ))),
+        _ => Err(Error::Shape {
+            what: "crop",
+            got: images.size(),
+            expected: "[B, C, H, W]",
+        }),
     }
 }
 
@@ -80,7 +97,11 @@ mod tests {
         let (mut flipped, mut tops) = (0, std::collections::HashSet::new());
         for i in 0..64 {
             let row = |c: i64| a.double_value(&[i, 0, 0, c]);
-            let (top, first, last) = ((row(0) / 100.0).floor() as i64, row(0) as i64 % 100, row(7) as i64 % 100);
+            let (top, first, last) = (
+                (row(0) / 100.0).floor() as i64,
+                row(0) as i64 % 100,
+                row(7) as i64 % 100,
+            );
             tops.insert(top);
             assert!((0..=4).contains(&top));
             if first > last {

@@ -40,9 +40,11 @@ pub fn shear(ax: f64, ay: f64) -> Mat3 {
 
 /// Inverse of an affine or projective map (general 3x3 inverse).
 pub fn invert(m: &Mat3) -> Mat3 {
-    let det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+    let det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+        - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
         + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
-    let cof = |r0: usize, r1: usize, c0: usize, c1: usize| m[r0][c0] * m[r1][c1] - m[r0][c1] * m[r1][c0];
+    let cof =
+        |r0: usize, r1: usize, c0: usize, c1: usize| m[r0][c0] * m[r1][c1] - m[r0][c1] * m[r1][c0];
     let adj = [
         [cof(1, 2, 1, 2), -cof(0, 2, 1, 2), cof(0, 1, 1, 2)],
         [-cof(1, 2, 0, 2), cof(0, 2, 0, 2), -cof(0, 1, 0, 2)],
@@ -61,7 +63,9 @@ pub fn homography(from: [(f64, f64); 4], to: [(f64, f64); 4]) -> Mat3 {
         a[2 * i + 1] = [0.0, 0.0, 0.0, x, y, 1.0, -v * x, -v * y, v];
     }
     for col in 0..8 {
-        let pivot = (col..8).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs())).expect("rows");
+        let pivot = (col..8)
+            .max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))
+            .expect("rows");
         a.swap(col, pivot);
         for row in 0..8 {
             if row != col {
@@ -83,12 +87,17 @@ pub fn warp(images: &Tensor, maps: &[Mat3]) -> Tensor {
     let (b, h, w) = (size[0], size[2], size[3]);
     assert_eq!(maps.len() as i64, b, "one map per image");
     let device = images.device();
-    let xs = Tensor::arange(w, (Kind::Float, device)).g_mul_scalar(2.0 / w as f64) + (1.0 / w as f64 - 1.0);
-    let ys = Tensor::arange(h, (Kind::Float, device)).g_mul_scalar(2.0 / h as f64) + (1.0 / h as f64 - 1.0);
+    let xs = Tensor::arange(w, (Kind::Float, device)).g_mul_scalar(2.0 / w as f64)
+        + (1.0 / w as f64 - 1.0);
+    let ys = Tensor::arange(h, (Kind::Float, device)).g_mul_scalar(2.0 / h as f64)
+        + (1.0 / h as f64 - 1.0);
     let gx = xs.view([1, w]).expand([h, w], false).reshape([-1]);
     let gy = ys.view([h, 1]).expand([h, w], false).reshape([-1]);
     let base = Tensor::stack(&[gx, gy, Tensor::ones([h * w], (Kind::Float, device))], 0); // [3, HW]
-    let flat: Vec<f32> = maps.iter().flat_map(|m| m.iter().flatten().map(|&v| v as f32)).collect();
+    let flat: Vec<f32> = maps
+        .iter()
+        .flat_map(|m| m.iter().flatten().map(|&v| v as f32))
+        .collect();
     let m = Tensor::from_slice(&flat).view([b, 3, 3]).to_device(device);
     let p = m.matmul(&base); // [B, 3, HW]
     let z = p.narrow(1, 2, 1);
@@ -96,7 +105,9 @@ pub fn warp(images: &Tensor, maps: &[Mat3]) -> Tensor {
     let grid = xy.permute([0, 2, 1]).reshape([b, h, w, 2]);
     let input = images.to_kind(Kind::Float);
     // interpolation 1 = nearest, padding 0 = zeros, align_corners = false.
-    input.grid_sampler(&grid, 1, 0, false).to_kind(images.kind())
+    input
+        .grid_sampler(&grid, 1, 0, false)
+        .to_kind(images.kind())
 }
 
 /// The map of a square crop box given in normalised input coordinates:
@@ -148,7 +159,11 @@ mod tests {
         let to = [(-0.8, -0.9), (0.7, -1.0), (1.0, 0.6), (-0.9, 0.9)];
         let h = homography(from, to);
         for (p, q) in from.iter().zip(&to) {
-            let r = [h[0][0] * p.0 + h[0][1] * p.1 + h[0][2], h[1][0] * p.0 + h[1][1] * p.1 + h[1][2], h[2][0] * p.0 + h[2][1] * p.1 + h[2][2]];
+            let r = [
+                h[0][0] * p.0 + h[0][1] * p.1 + h[0][2],
+                h[1][0] * p.0 + h[1][1] * p.1 + h[1][2],
+                h[2][0] * p.0 + h[2][1] * p.1 + h[2][2],
+            ];
             assert!((r[0] / r[2] - q.0).abs() < 1e-9 && (r[1] / r[2] - q.1).abs() < 1e-9);
         }
         let round = mul(&h, &invert(&h));

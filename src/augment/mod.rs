@@ -4,6 +4,9 @@ mod crop;
 pub mod geometry;
 mod sets;
 
-pub use self::colour::{adjust_brightness, adjust_contrast, adjust_hue, adjust_saturation, grayscale, hsv_to_rgb, rgb_to_hsv};
+pub use self::colour::{
+    adjust_brightness, adjust_contrast, adjust_hue, adjust_saturation, grayscale, hsv_to_rgb,
+    rgb_to_hsv,
+};
 pub use self::crop::{center_crop, RandomCropFlip};
 pub use self::sets::{augmentation_figure, AugmentationSet, Augmenter};

@@ -1,6 +1,8 @@
 //! The three augmentation sets of the shapes assignment, on batches of images.
 use super::colour::{adjust_brightness, adjust_contrast, adjust_hue, adjust_saturation, grayscale};
-use super::geometry::{crop_box, homography, invert, mul, rotation, scale_translate, shear, warp, Mat3, IDENTITY};
+use super::geometry::{
+    crop_box, homography, invert, mul, rotation, scale_translate, shear, warp, Mat3, IDENTITY,
+};
 use crate::viz::{show_images, Figure, GridConfig};
 use crate::{Error, Result};
 use rand::seq::SliceRandom;
@@ -35,7 +37,10 @@ pub struct Augmenter {
 
 impl Augmenter {
     pub fn new(set: AugmentationSet, seed: u64) -> Self {
-        Augmenter { set, rng: ChaCha8Rng::seed_from_u64(seed) }
+        Augmenter {
+            set,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+        }
     }
 
     /// One random augmentation of each image: `[B, 3, S, S]` in [0, 1] ->
@@ -43,7 +48,11 @@ impl Augmenter {
     pub fn apply(&mut self, images: &Tensor) -> Result<Tensor> {
         let size = images.size();
         if size.len() != 4 || size[1] != 3 || size[2] != size[3] {
-            return Err(Error::Shape { what: "augmentation input", got: size, expected: "[B, 3, S, S] in [0, 1]" });
+            return Err(Error::Shape {
+                what: "augmentation input",
+                got: size,
+                expected: "[B, 3, S, S] in [0, 1]",
+            });
         }
         let b = size[0] as usize;
         let x = images.to_kind(Kind::Float);
@@ -65,13 +74,21 @@ impl Augmenter {
     }
 
     fn colour(&mut self, x: &Tensor, b: usize) -> Tensor {
-        let gray_mask: Vec<f32> = (0..b).map(|_| (self.rng.random::<f64>() < 0.2) as u8 as f32).collect();
-        let m = Tensor::from_slice(&gray_mask).to_device(x.device()).view([-1, 1, 1, 1]);
+        let gray_mask: Vec<f32> = (0..b)
+            .map(|_| (self.rng.random::<f64>() < 0.2) as u8 as f32)
+            .collect();
+        let m = Tensor::from_slice(&gray_mask)
+            .to_device(x.device())
+            .view([-1, 1, 1, 1]);
         let mut y = &m * grayscale(x).expand_as(x) + (1.0 - &m) * x;
         let mut order = [0, 1, 2, 3];
         order.shuffle(&mut self.rng);
         for op in order {
-            let draw = |rng: &mut ChaCha8Rng, lo: f64, hi: f64| (0..b).map(|_| rng.random_range(lo..=hi)).collect::<Vec<_>>();
+            let draw = |rng: &mut ChaCha8Rng, lo: f64, hi: f64| {
+                (0..b)
+                    .map(|_| rng.random_range(lo..=hi))
+                    .collect::<Vec<_>>()
+            };
             y = match op {
                 0 => adjust_brightness(&y, &draw(&mut self.rng, 0.7, 1.3)),
                 1 => adjust_contrast(&y, &draw(&mut self.rng, 0.7, 1.3)),
@@ -144,10 +161,23 @@ impl Augmenter {
 
 /// The figure of the original: for each image, one row of `per_row` random
 /// augmentations. `images`: `[N, 3, S, S]` in [0, 1].
-pub fn augmentation_figure(images: &Tensor, set: AugmentationSet, per_row: usize, seed: u64) -> Result<Figure> {
+pub fn augmentation_figure(
+    images: &Tensor,
+    set: AugmentationSet,
+    per_row: usize,
+    seed: u64,
+) -> Result<Figure> {
     let repeated = images.repeat_interleave_self_int(per_row as i64, 0, None);
     let augmented = Augmenter::new(set, seed).apply(&repeated)?;
-    show_images(&augmented, &GridConfig { ncols: per_row, padding: 2, pad_value: 1.0, scale: 1 })
+    show_images(
+        &augmented,
+        &GridConfig {
+            ncols: per_row,
+            padding: 2,
+            pad_value: 1.0,
+            scale: 1,
+        },
+    )
 }
 
 #[cfg(test)]
@@ -157,14 +187,31 @@ mod tests {
     use tch::Device;
 
     fn batch() -> Tensor {
-        let shapes = Shapes::generate(&ShapesConfig { len: 16, seed: 1, ..Default::default() }).unwrap();
-        shapes.images_unit(&(0..16).collect::<Vec<_>>(), Device::Cpu).unwrap()
+        let shapes = Shapes::generate(&ShapesConfig {
+            len: 16,
+            seed: 1,
+            ..Default::default()
+        })
+        .unwrap();
+        shapes
+            .images_unit(&(0..16).collect::<Vec<_>>(), Device::Cpu)
+            .unwrap()
     }
 
     /// Distinct non-black colours of an image `[3, S, S]`, as byte triples.
     fn colours(img: &Tensor) -> std::collections::BTreeSet<[u8; 3]> {
-        let bytes = Vec::<u8>::try_from((img.permute([1, 2, 0]) * 255.0).round().to_kind(Kind::Uint8).reshape([-1])).unwrap();
-        bytes.chunks(3).map(|c| [c[0], c[1], c[2]]).filter(|c| c != &[0, 0, 0]).collect()
+        let bytes = Vec::<u8>::try_from(
+            (img.permute([1, 2, 0]) * 255.0)
+                .round()
+                .to_kind(Kind::Uint8)
+                .reshape([-1]),
+        )
+        .unwrap();
+        bytes
+            .chunks(3)
+            .map(|c| [c[0], c[1], c[2]])
+            .filter(|c| c != &[0, 0, 0])
+            .collect()
     }
 
     #[test]
@@ -175,7 +222,10 @@ mod tests {
             assert_eq!(y.size(), x.size());
             assert!(!y.equal(&x));
             for i in 0..16 {
-                assert!(colours(&y.get(i)).is_subset(&colours(&x.get(i))), "{set:?} image {i}");
+                assert!(
+                    colours(&y.get(i)).is_subset(&colours(&x.get(i))),
+                    "{set:?} image {i}"
+                );
             }
         }
     }
@@ -188,11 +238,16 @@ mod tests {
         let x = batch();
         let y = Augmenter::new(AugmentationSet::A, 7).apply(&x).unwrap();
         for i in 0..16 {
-            let background = x.get(i).sum_dim_intlist([0].as_slice(), false, Kind::Float).eq(0.0);
+            let background = x
+                .get(i)
+                .sum_dim_intlist([0].as_slice(), false, Kind::Float)
+                .eq(0.0);
             let out = y.get(i).reshape([3, -1]);
             let idx = background.reshape([-1]).nonzero().squeeze_dim(1);
             let bg = out.index_select(1, &idx);
-            let spread = (bg.amax([1].as_slice(), false) - bg.amin([1].as_slice(), false)).max().double_value(&[]);
+            let spread = (bg.amax([1].as_slice(), false) - bg.amin([1].as_slice(), false))
+                .max()
+                .double_value(&[]);
             assert!(spread < 1e-5, "image {i}: background spread {spread}");
         }
     }
@@ -210,7 +265,9 @@ mod tests {
     #[test]
     fn figure_has_a_row_per_image() {
         let x = batch().narrow(0, 0, 3);
-        let Figure::Png(png) = augmentation_figure(&x, AugmentationSet::B, 14, 0).unwrap() else { panic!() };
+        let Figure::Png(png) = augmentation_figure(&x, AugmentationSet::B, 14, 0).unwrap() else {
+            panic!()
+        };
         let img = image::load_from_memory(&png).unwrap();
         assert_eq!((img.width(), img.height()), (14 * 66 + 2, 3 * 66 + 2));
     }

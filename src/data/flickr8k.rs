@@ -56,15 +56,26 @@ impl Flickr8k {
             };
             let caption = caption.trim().trim_matches('"').trim().to_string();
             let slot = *index.entry(image.to_string()).or_insert_with(|| {
-                items.push(CaptionedImage { image: image.to_string(), captions: Vec::new() });
+                items.push(CaptionedImage {
+                    image: image.to_string(),
+                    captions: Vec::new(),
+                });
                 items.len() - 1
             });
             items[slot].captions.push(caption);
         }
         if items.is_empty() {
-            return Err(Error::InvalidArgument(format!("{}: no captions", path.display())));
+            return Err(Error::InvalidArgument(format!(
+                "{}: no captions",
+                path.display()
+            )));
         }
-        let missing: Vec<&str> = items.iter().map(|i| i.image.as_str()).filter(|name| !root.join("Images").join(name).is_file()).take(3).collect();
+        let missing: Vec<&str> = items
+            .iter()
+            .map(|i| i.image.as_str())
+            .filter(|name| !root.join("Images").join(name).is_file())
+            .take(3)
+            .collect();
         if !missing.is_empty() {
             return Err(Error::InvalidArgument(format!(
                 "{}: images named in captions.txt are missing, for example {}",
@@ -93,7 +104,10 @@ impl Flickr8k {
         let mut order: Vec<usize> = (0..self.items.len()).collect();
         order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
         let n_train = ((self.items.len() as f64) * train_fraction.clamp(0.0, 1.0)).round() as usize;
-        let pick = |ids: &[usize]| Flickr8k { root: self.root.clone(), items: ids.iter().map(|&i| self.items[i].clone()).collect() };
+        let pick = |ids: &[usize]| Flickr8k {
+            root: self.root.clone(),
+            items: ids.iter().map(|&i| self.items[i].clone()).collect(),
+        };
         (pick(&order[..n_train]), pick(&order[n_train..]))
     }
 
@@ -103,7 +117,11 @@ impl Flickr8k {
             .iter()
             .enumerate()
             .flat_map(|(i, item)| {
-                let n = if all_captions { item.captions.len() } else { 1.min(item.captions.len()) };
+                let n = if all_captions {
+                    item.captions.len()
+                } else {
+                    1.min(item.captions.len())
+                };
                 item.captions[..n].iter().map(move |c| (i, c.clone()))
             })
             .collect()
@@ -114,19 +132,35 @@ impl Flickr8k {
     pub fn images(&self, indices: &[usize], size: u32, device: Device) -> Result<Tensor> {
         let mut data = Vec::with_capacity(indices.len() * 3 * (size * size) as usize);
         for &i in indices {
-            let item = self.items.get(i).ok_or_else(|| Error::InvalidArgument(format!("image index {i} out of range ({} images)", self.len())))?;
+            let item = self.items.get(i).ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "image index {i} out of range ({} images)",
+                    self.len()
+                ))
+            })?;
             let path = self.root.join("Images").join(&item.image);
-            let img = image::open(&path).map_err(|e| Error::InvalidArgument(format!("{}: {e}", path.display())))?.to_rgb8();
+            let img = image::open(&path)
+                .map_err(|e| Error::InvalidArgument(format!("{}: {e}", path.display())))?
+                .to_rgb8();
             let (w, h) = img.dimensions();
             let scale = size as f64 / w.min(h) as f64;
-            let (nw, nh) = (((w as f64 * scale).round() as u32).max(size), ((h as f64 * scale).round() as u32).max(size));
+            let (nw, nh) = (
+                ((w as f64 * scale).round() as u32).max(size),
+                ((h as f64 * scale).round() as u32).max(size),
+            );
             let resized = image::imageops::resize(&img, nw, nh, FilterType::Triangle);
-            let crop = image::imageops::crop_imm(&resized, (nw - size) / 2, (nh - size) / 2, size, size).to_image();
+            let crop =
+                image::imageops::crop_imm(&resized, (nw - size) / 2, (nh - size) / 2, size, size)
+                    .to_image();
             data.extend_from_slice(crop.as_raw());
         }
         let s = size as i64;
         let hwc = Tensor::from_slice(&data).view([indices.len() as i64, s, s, 3]);
-        Ok(hwc.permute([0, 3, 1, 2]).to_device(device).to_kind(Kind::Float) / 255.0)
+        Ok(hwc
+            .permute([0, 3, 1, 2])
+            .to_device(device)
+            .to_kind(Kind::Float)
+            / 255.0)
     }
 
     /// Writes a folder in Flickr8k's layout: each image as a JPEG under
@@ -156,7 +190,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("Images")).unwrap();
         for (name, colour) in [("a.jpg", [255u8, 0, 0]), ("b.jpg", [0, 0, 255])] {
-            image::RgbImage::from_pixel(40, 20, image::Rgb(colour)).save(dir.path().join("Images").join(name)).unwrap();
+            image::RgbImage::from_pixel(40, 20, image::Rgb(colour))
+                .save(dir.path().join("Images").join(name))
+                .unwrap();
         }
         std::fs::write(
             dir.path().join("captions.txt"),
@@ -165,13 +201,24 @@ mod tests {
         .unwrap();
         let data = Flickr8k::load(dir.path()).unwrap();
         assert_eq!(data.len(), 2);
-        assert_eq!(data.items()[0].captions, ["A red thing , on the left .", "Red."]);
-        assert_eq!(data.pairs(false), [(0, "A red thing , on the left .".to_string()), (1, "Blue, wide".to_string())]);
+        assert_eq!(
+            data.items()[0].captions,
+            ["A red thing , on the left .", "Red."]
+        );
+        assert_eq!(
+            data.pairs(false),
+            [
+                (0, "A red thing , on the left .".to_string()),
+                (1, "Blue, wide".to_string())
+            ]
+        );
         assert_eq!(data.pairs(true).len(), 3);
         let images = data.images(&[1, 0], 16, Device::Cpu).unwrap();
         assert_eq!(images.size(), [2, 3, 16, 16]);
         // JPEG is lossy: blue stays blue, red stays red.
-        assert!(images.double_value(&[0, 2, 8, 8]) > 0.9 && images.double_value(&[0, 0, 8, 8]) < 0.1);
+        assert!(
+            images.double_value(&[0, 2, 8, 8]) > 0.9 && images.double_value(&[0, 0, 8, 8]) < 0.1
+        );
         assert!(images.double_value(&[1, 0, 8, 8]) > 0.9);
     }
 
@@ -180,7 +227,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let items: Vec<(CaptionedImage, image::RgbImage)> = (0..10)
             .map(|i| {
-                let item = CaptionedImage { image: format!("{i}.jpg"), captions: vec![format!("image {i}"), format!("again {i}")] };
+                let item = CaptionedImage {
+                    image: format!("{i}.jpg"),
+                    captions: vec![format!("image {i}"), format!("again {i}")],
+                };
                 (item, image::RgbImage::new(8, 8))
             })
             .collect();
@@ -188,7 +238,12 @@ mod tests {
         let data = Flickr8k::load(dir.path()).unwrap();
         let (train, val) = data.split(0.8, 4);
         assert_eq!((train.len(), val.len()), (8, 2));
-        let mut names: Vec<String> = train.items().iter().chain(val.items()).map(|i| i.image.clone()).collect();
+        let mut names: Vec<String> = train
+            .items()
+            .iter()
+            .chain(val.items())
+            .map(|i| i.image.clone())
+            .collect();
         names.sort();
         let mut all: Vec<String> = (0..10).map(|i| format!("{i}.jpg")).collect();
         all.sort();
@@ -201,8 +256,18 @@ mod tests {
     #[test]
     fn missing_files_are_named() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(Flickr8k::load(dir.path()).unwrap_err().to_string().contains("Flickr8k not found"));
-        std::fs::write(dir.path().join("captions.txt"), "image,caption\nx.jpg,a cat\n").unwrap();
-        assert!(Flickr8k::load(dir.path()).unwrap_err().to_string().contains("x.jpg"));
+        assert!(Flickr8k::load(dir.path())
+            .unwrap_err()
+            .to_string()
+            .contains("Flickr8k not found"));
+        std::fs::write(
+            dir.path().join("captions.txt"),
+            "image,caption\nx.jpg,a cat\n",
+        )
+        .unwrap();
+        assert!(Flickr8k::load(dir.path())
+            .unwrap_err()
+            .to_string()
+            .contains("x.jpg"));
     }
 }

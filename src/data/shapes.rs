@@ -61,7 +61,13 @@ pub struct ShapesConfig {
 impl Default for ShapesConfig {
     /// The original's 64,000 images of 64x64 (split 40,000 train / 24,000 val).
     fn default() -> Self {
-        ShapesConfig { len: 64_000, image_size: 64, min_size: 8.0, max_size: 30.0, seed: 0 }
+        ShapesConfig {
+            len: 64_000,
+            image_size: 64,
+            min_size: 8.0,
+            max_size: 30.0,
+            seed: 0,
+        }
     }
 }
 
@@ -96,22 +102,38 @@ impl Shapes {
                     ShapeKind::Circle => 0.0,
                     _ => rng.random::<f32>() * std::f32::consts::TAU,
                 };
-                ShapeFactors { kind, hue, x, y, size, rotation }
+                ShapeFactors {
+                    kind,
+                    hue,
+                    x,
+                    y,
+                    size,
+                    rotation,
+                }
             })
             .collect();
-        Ok(Shapes { factors, image_size: config.image_size })
+        Ok(Shapes {
+            factors,
+            image_size: config.image_size,
+        })
     }
 
     /// The default set split as in the original: (first 40,000, last 24,000).
     pub fn default_split(seed: u64) -> Result<(Shapes, Shapes)> {
-        let all = Shapes::generate(&ShapesConfig { seed, ..ShapesConfig::default() })?;
+        let all = Shapes::generate(&ShapesConfig {
+            seed,
+            ..ShapesConfig::default()
+        })?;
         Ok(all.split_at(SHAPES_TRAIN_LEN))
     }
 
     /// Splits into the first `n` images and the rest.
     pub fn split_at(&self, n: usize) -> (Shapes, Shapes) {
         let n = n.min(self.len());
-        let part = |f: &[ShapeFactors]| Shapes { factors: f.to_vec(), image_size: self.image_size };
+        let part = |f: &[ShapeFactors]| Shapes {
+            factors: f.to_vec(),
+            image_size: self.image_size,
+        };
         (part(&self.factors[..n]), part(&self.factors[n..]))
     }
 
@@ -138,7 +160,9 @@ impl Shapes {
     pub fn images(&self, indices: &[i64], device: Device) -> Result<Tensor> {
         let s = self.image_size as i64;
         let bytes = self.render_u8(indices)?;
-        let t = Tensor::from_slice(&bytes).reshape([indices.len() as i64, 3, s, s]).to_device(device);
+        let t = Tensor::from_slice(&bytes)
+            .reshape([indices.len() as i64, 3, s, s])
+            .to_device(device);
         Ok(t.to_kind(Kind::Float) / 127.5 - 1.0)
     }
 
@@ -148,9 +172,15 @@ impl Shapes {
     }
 
     fn get(&self, i: i64) -> Result<&ShapeFactors> {
-        usize::try_from(i).ok().and_then(|i| self.factors.get(i)).ok_or_else(|| {
-            Error::InvalidArgument(format!("image index {i} is out of range for a set of {} images", self.len()))
-        })
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| self.factors.get(i))
+            .ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "image index {i} is out of range for a set of {} images",
+                    self.len()
+                ))
+            })
     }
 
     /// Shape labels `[N]` (0 circle, 1 square, 2 triangle) of the whole set.
@@ -161,7 +191,11 @@ impl Shapes {
 
     /// Hue bin of each image `[N]`: the colour wheel cut into `bins` equal arcs.
     pub fn hue_bins(&self, bins: usize) -> Tensor {
-        let v: Vec<i64> = self.factors.iter().map(|f| ((f.hue * bins as f32) as i64).min(bins as i64 - 1)).collect();
+        let v: Vec<i64> = self
+            .factors
+            .iter()
+            .map(|f| ((f.hue * bins as f32) as i64).min(bins as i64 - 1))
+            .collect();
         Tensor::from_slice(&v)
     }
 
@@ -170,7 +204,11 @@ impl Shapes {
     pub fn location_bins(&self, grid: usize) -> Tensor {
         let cell = self.image_size as f32 / grid as f32;
         let bin = |c: f32| ((c / cell) as i64).clamp(0, grid as i64 - 1);
-        let v: Vec<i64> = self.factors.iter().map(|f| bin(f.y) * grid as i64 + bin(f.x)).collect();
+        let v: Vec<i64> = self
+            .factors
+            .iter()
+            .map(|f| bin(f.y) * grid as i64 + bin(f.x))
+            .collect();
         Tensor::from_slice(&v)
     }
 }
@@ -187,7 +225,11 @@ pub fn hue_to_rgb(hue: f32) -> [u8; 3] {
         4 => (x, 0.0, 1.0),
         _ => (1.0, 0.0, x),
     };
-    [(r * 255.0f32).round() as u8, (g * 255.0f32).round() as u8, (b * 255.0f32).round() as u8]
+    [
+        (r * 255.0f32).round() as u8,
+        (g * 255.0f32).round() as u8,
+        (b * 255.0f32).round() as u8,
+    ]
 }
 
 /// Whether the point (px, py) (pixel centre coordinates) lies inside the shape.
@@ -207,8 +249,14 @@ pub fn contains(f: &ShapeFactors, px: f32, py: f32) -> bool {
                 let a = (deg - 90.0f32).to_radians();
                 (r * a.cos(), r * a.sin())
             });
-            let edge = |(ax, ay): (f32, f32), (bx, by): (f32, f32)| (bx - ax) * (v - ay) - (by - ay) * (u - ax);
-            let e = [edge(verts[0], verts[1]), edge(verts[1], verts[2]), edge(verts[2], verts[0])];
+            let edge = |(ax, ay): (f32, f32), (bx, by): (f32, f32)| {
+                (bx - ax) * (v - ay) - (by - ay) * (u - ax)
+            };
+            let e = [
+                edge(verts[0], verts[1]),
+                edge(verts[1], verts[2]),
+                edge(verts[2], verts[0]),
+            ];
             e.iter().all(|&x| x >= 0.0) || e.iter().all(|&x| x <= 0.0)
         }
     }
@@ -236,24 +284,40 @@ mod tests {
 
     fn one(kind: ShapeKind, size: f32, rotation: f32) -> Shapes {
         Shapes {
-            factors: vec![ShapeFactors { kind, hue: 0.0, x: 32.0, y: 32.0, size, rotation }],
+            factors: vec![ShapeFactors {
+                kind,
+                hue: 0.0,
+                x: 32.0,
+                y: 32.0,
+                size,
+                rotation,
+            }],
             image_size: 64,
         }
     }
 
     fn area(shapes: &Shapes) -> usize {
-        shapes.render_u8(&[0]).unwrap()[..64 * 64].iter().filter(|&&p| p > 0).count()
+        shapes.render_u8(&[0]).unwrap()[..64 * 64]
+            .iter()
+            .filter(|&&p| p > 0)
+            .count()
     }
 
     #[test]
     fn pixel_areas_match_geometry() {
         // Independent check: pixel counts against the exact areas.
         let circle = area(&one(ShapeKind::Circle, 20.0, 0.0)) as f32;
-        assert!((circle - std::f32::consts::PI * 100.0).abs() < 20.0, "circle {circle}");
+        assert!(
+            (circle - std::f32::consts::PI * 100.0).abs() < 20.0,
+            "circle {circle}"
+        );
         let square = area(&one(ShapeKind::Square, 20.0, 0.3)) as f32;
         assert!((square - 400.0).abs() < 20.0, "square {square}");
         let tri = area(&one(ShapeKind::Triangle, 20.0, 1.0)) as f32;
-        assert!((tri - 3f32.sqrt() / 4.0 * 400.0).abs() < 20.0, "triangle {tri}");
+        assert!(
+            (tri - 3f32.sqrt() / 4.0 * 400.0).abs() < 20.0,
+            "triangle {tri}"
+        );
     }
 
     #[test]
@@ -271,31 +335,69 @@ mod tests {
 
     #[test]
     fn generation_is_seeded_and_factors_are_in_range() {
-        let cfg = ShapesConfig { len: 500, seed: 3, ..Default::default() };
+        let cfg = ShapesConfig {
+            len: 500,
+            seed: 3,
+            ..Default::default()
+        };
         let a = Shapes::generate(&cfg).unwrap();
         assert_eq!(a, Shapes::generate(&cfg).unwrap());
-        assert_ne!(a, Shapes::generate(&ShapesConfig { seed: 4, ..cfg.clone() }).unwrap());
+        assert_ne!(
+            a,
+            Shapes::generate(&ShapesConfig {
+                seed: 4,
+                ..cfg.clone()
+            })
+            .unwrap()
+        );
         for f in &a.factors {
             assert!((8.0..=30.0).contains(&f.size) && (0.0..1.0).contains(&f.hue));
             assert!((0.0..64.0).contains(&f.x) && (0.0..64.0).contains(&f.y));
         }
         let counts = a.shape_labels().bincount::<Tensor>(None, 3);
-        assert!(Vec::<i64>::try_from(counts).unwrap().iter().all(|&c| c > 130), "all three shapes appear");
+        assert!(
+            Vec::<i64>::try_from(counts)
+                .unwrap()
+                .iter()
+                .all(|&c| c > 130),
+            "all three shapes appear"
+        );
     }
 
     #[test]
     fn bins_and_split() {
         let s = Shapes {
             factors: vec![
-                ShapeFactors { kind: ShapeKind::Circle, hue: 0.99, x: 1.0, y: 63.0, size: 9.0, rotation: 0.0 },
-                ShapeFactors { kind: ShapeKind::Triangle, hue: 0.1, x: 40.0, y: 10.0, size: 9.0, rotation: 0.0 },
+                ShapeFactors {
+                    kind: ShapeKind::Circle,
+                    hue: 0.99,
+                    x: 1.0,
+                    y: 63.0,
+                    size: 9.0,
+                    rotation: 0.0,
+                },
+                ShapeFactors {
+                    kind: ShapeKind::Triangle,
+                    hue: 0.1,
+                    x: 40.0,
+                    y: 10.0,
+                    size: 9.0,
+                    rotation: 0.0,
+                },
             ],
             image_size: 64,
         };
         assert_eq!(Vec::<i64>::try_from(s.hue_bins(6)).unwrap(), vec![5, 0]);
-        assert_eq!(Vec::<i64>::try_from(s.location_bins(3)).unwrap(), vec![6, 1]);
+        assert_eq!(
+            Vec::<i64>::try_from(s.location_bins(3)).unwrap(),
+            vec![6, 1]
+        );
         let (a, b) = s.split_at(1);
         assert_eq!((a.len(), b.len()), (1, 1));
-        assert!(s.images(&[2], Device::Cpu).unwrap_err().to_string().contains("out of range"));
+        assert!(s
+            .images(&[2], Device::Cpu)
+            .unwrap_err()
+            .to_string()
+            .contains("out of range"));
     }
 }

@@ -14,7 +14,22 @@ use tch::{Device, Kind, Tensor};
 pub const STL10_SIZE: i64 = 96;
 const IMAGE_BYTES: usize = 3 * 96 * 96;
 /// Class names, in label order (label 0 is "airplane").
-pub const STL10_CLASSES: [&str; 10] = ["airplane", "bird", "car", "cat", "deer", "dog", "horse", "monkey", "ship", "truck"];
+pub const STL10_CLASSES: [&str; 10] = [
+    "airplane", "bird", "car", "cat", "deer", "dog", "horse", "monkey", "ship", "truck",
+];
+
+/// Class names of the offline stand-in ([`write_stl10_stand_in`]), in label order.
+pub const STL10_STAND_IN_CLASSES: [&str; 9] = [
+    "small circle",
+    "medium circle",
+    "large circle",
+    "small square",
+    "medium square",
+    "large square",
+    "small triangle",
+    "medium triangle",
+    "large triangle",
+];
 
 /// Which file of the archive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +74,9 @@ impl Stl10 {
                 image_path.display()
             )));
         }
-        let bytes = std::fs::metadata(&image_path).map_err(|e| Error::io(&image_path, e))?.len() as usize;
+        let bytes = std::fs::metadata(&image_path)
+            .map_err(|e| Error::io(&image_path, e))?
+            .len() as usize;
         if !bytes.is_multiple_of(IMAGE_BYTES) {
             return Err(Error::InvalidArgument(format!(
                 "{}: {bytes} bytes is not a whole number of 3x96x96 images: the file is truncated, download it again",
@@ -72,7 +89,10 @@ impl Stl10 {
             .and_then(|mut f| f.read_exact(&mut data))
             .map_err(|e| Error::io(&image_path, e))?;
         // Each plane is stored column by column: read as [N, C, W, H], then swap.
-        let images = Tensor::from_slice(&data).view([n as i64, 3, STL10_SIZE, STL10_SIZE]).transpose(2, 3).contiguous();
+        let images = Tensor::from_slice(&data)
+            .view([n as i64, 3, STL10_SIZE, STL10_SIZE])
+            .transpose(2, 3)
+            .contiguous();
         let labels = match label_file {
             None => None,
             Some(file) => Some(read_labels(&dir.join(file), n)?),
@@ -100,34 +120,70 @@ impl Stl10 {
 
     /// The images at `indices` (int64 `[B]`) as floats in [0, 1], `[B, 3, 96, 96]`, on `device`.
     pub fn batch(&self, indices: &Tensor, device: Device) -> Tensor {
-        self.images.index_select(0, &indices.to_device(Device::Cpu)).to_device(device).to_kind(Kind::Float) / 255.0
+        self.images
+            .index_select(0, &indices.to_device(Device::Cpu))
+            .to_device(device)
+            .to_kind(Kind::Float)
+            / 255.0
     }
 
     /// Writes `images` (uint8 `[N, 3, 96, 96]`) and `labels` (0-9) as `split`
     /// in `dir`, in the archive's exact format. Tests and offline stand-ins use it.
-    pub fn write(dir: impl AsRef<Path>, split: Stl10Split, images: &Tensor, labels: Option<&Tensor>) -> Result<()> {
+    pub fn write(
+        dir: impl AsRef<Path>,
+        split: Stl10Split,
+        images: &Tensor,
+        labels: Option<&Tensor>,
+    ) -> Result<()> {
         let dir = dir.as_ref();
         let size = images.size();
-        if images.kind() != Kind::Uint8 || size.len() != 4 || size[1..] != [3, STL10_SIZE, STL10_SIZE] {
-            return Err(Error::Shape { what: "Stl10::write images", got: size, expected: "uint8 [N, 3, 96, 96]" });
+        if images.kind() != Kind::Uint8
+            || size.len() != 4
+            || size[1..] != [3, STL10_SIZE, STL10_SIZE]
+        {
+            return Err(Error::Shape {
+                what: "Stl10::write images",
+                got: size,
+                expected: "uint8 [N, 3, 96, 96]",
+            });
         }
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let (image_file, label_file) = split.files();
-        let planes = images.to_device(Device::Cpu).transpose(2, 3).contiguous().view([-1]);
+        let planes = images
+            .to_device(Device::Cpu)
+            .transpose(2, 3)
+            .contiguous()
+            .view([-1]);
         write_file(&dir.join(image_file), &Vec::<u8>::try_from(&planes)?)?;
         match (label_file, labels) {
             (Some(file), Some(labels)) => {
-                let bytes: Vec<u8> = Vec::<i64>::try_from(&labels.to_device(Device::Cpu).to_kind(Kind::Int64))?
-                    .into_iter()
-                    .map(|l| u8::try_from(l + 1).ok().filter(|b| (1..=10).contains(b)).ok_or(l))
-                    .collect::<std::result::Result<_, _>>()
-                    .map_err(|l| Error::InvalidArgument(format!("Stl10::write: label {l} is not a class 0-9")))?;
+                let bytes: Vec<u8> =
+                    Vec::<i64>::try_from(&labels.to_device(Device::Cpu).to_kind(Kind::Int64))?
+                        .into_iter()
+                        .map(|l| {
+                            u8::try_from(l + 1)
+                                .ok()
+                                .filter(|b| (1..=10).contains(b))
+                                .ok_or(l)
+                        })
+                        .collect::<std::result::Result<_, _>>()
+                        .map_err(|l| {
+                            Error::InvalidArgument(format!(
+                                "Stl10::write: label {l} is not a class 0-9"
+                            ))
+                        })?;
                 if bytes.len() != size[0] as usize {
-                    return Err(Error::InvalidArgument(format!("Stl10::write: {} labels for {} images", bytes.len(), size[0])));
+                    return Err(Error::InvalidArgument(format!(
+                        "Stl10::write: {} labels for {} images",
+                        bytes.len(),
+                        size[0]
+                    )));
                 }
                 write_file(&dir.join(file), &bytes)
             }
-            (Some(_), None) => Err(Error::InvalidArgument(format!("Stl10::write: the {split:?} split needs labels"))),
+            (Some(_), None) => Err(Error::InvalidArgument(format!(
+                "Stl10::write: the {split:?} split needs labels"
+            ))),
             (None, _) => Ok(()),
         }
     }
@@ -146,7 +202,12 @@ impl Default for Stl10StandInConfig {
     /// STL-10's labelled sizes (5,000 train, 8,000 test) and the 10,000
     /// unlabeled images the original's autoencoder uses.
     fn default() -> Self {
-        Stl10StandInConfig { train: 5_000, test: 8_000, unlabeled: 10_000, seed: 4 }
+        Stl10StandInConfig {
+            train: 5_000,
+            test: 8_000,
+            unlabeled: 10_000,
+            seed: 4,
+        }
     }
 }
 
@@ -159,7 +220,11 @@ pub fn write_stl10_stand_in(dir: impl AsRef<Path>, config: &Stl10StandInConfig) 
     use super::{Shapes, ShapesConfig};
     let dir = dir.as_ref();
     let (min_size, max_size) = (12.0, 45.0);
-    let splits = [(Stl10Split::Train, config.train, 0), (Stl10Split::Test, config.test, 1), (Stl10Split::Unlabeled, config.unlabeled, 2)];
+    let splits = [
+        (Stl10Split::Train, config.train, 0),
+        (Stl10Split::Test, config.test, 1),
+        (Stl10Split::Unlabeled, config.unlabeled, 2),
+    ];
     for (split, len, offset) in splits {
         let shapes = Shapes::generate(&ShapesConfig {
             len,
@@ -169,17 +234,24 @@ pub fn write_stl10_stand_in(dir: impl AsRef<Path>, config: &Stl10StandInConfig) 
             seed: config.seed.wrapping_mul(3).wrapping_add(offset),
         })?;
         let indices: Vec<i64> = (0..len as i64).collect();
-        let images = Tensor::from_slice(&shapes.render_u8(&indices)?).view([len as i64, 3, STL10_SIZE, STL10_SIZE]);
+        let images = Tensor::from_slice(&shapes.render_u8(&indices)?)
+            .view([len as i64, 3, STL10_SIZE, STL10_SIZE]);
         let labels: Vec<i64> = shapes
             .factors
             .iter()
             .map(|f| {
-                let tercile = (((f.size - min_size) / (max_size - min_size) * 3.0) as i64).clamp(0, 2);
+                let tercile =
+                    (((f.size - min_size) / (max_size - min_size) * 3.0) as i64).clamp(0, 2);
                 3 * f.kind as i64 + tercile
             })
             .collect();
         let labels = Tensor::from_slice(&labels);
-        Stl10::write(dir, split, &images, (split != Stl10Split::Unlabeled).then_some(&labels))?;
+        Stl10::write(
+            dir,
+            split,
+            &images,
+            (split != Stl10Split::Unlabeled).then_some(&labels),
+        )?;
     }
     Ok(())
 }
@@ -193,27 +265,53 @@ pub struct Stl10Source {
     pub stand_in: bool,
 }
 
+impl Stl10Source {
+    /// The names of the labels 0, 1, ... of this source.
+    pub fn class_names(&self) -> &'static [&'static str] {
+        if self.stand_in {
+            &STL10_STAND_IN_CLASSES
+        } else {
+            &STL10_CLASSES
+        }
+    }
+}
+
 /// The real STL-10 in `real` (the unpacked `stl10_binary` folder) when its
 /// train, test and unlabeled image files are all there; otherwise the stand-in
 /// in `stand_in`, written with `config` unless the same stand-in is already there.
-pub fn stl10_or_stand_in(real: impl AsRef<Path>, stand_in: impl AsRef<Path>, config: &Stl10StandInConfig) -> Result<Stl10Source> {
+pub fn stl10_or_stand_in(
+    real: impl AsRef<Path>,
+    stand_in: impl AsRef<Path>,
+    config: &Stl10StandInConfig,
+) -> Result<Stl10Source> {
     let real = real.as_ref();
-    let complete = [Stl10Split::Train, Stl10Split::Test, Stl10Split::Unlabeled].iter().all(|s| real.join(s.files().0).is_file());
+    let complete = [Stl10Split::Train, Stl10Split::Test, Stl10Split::Unlabeled]
+        .iter()
+        .all(|s| real.join(s.files().0).is_file());
     if complete {
-        return Ok(Stl10Source { dir: real.to_path_buf(), stand_in: false });
+        return Ok(Stl10Source {
+            dir: real.to_path_buf(),
+            stand_in: false,
+        });
     }
     let dir = stand_in.as_ref();
     let marker = dir.join("stand_in.json");
-    let wanted = serde_json::to_string(config).map_err(|e| Error::InvalidArgument(e.to_string()))?;
+    let wanted =
+        serde_json::to_string(config).map_err(|e| Error::InvalidArgument(e.to_string()))?;
     if std::fs::read_to_string(&marker).ok().as_deref() != Some(wanted.as_str()) {
         write_stl10_stand_in(dir, config)?;
         write_file(&marker, wanted.as_bytes())?;
     }
-    Ok(Stl10Source { dir: dir.to_path_buf(), stand_in: true })
+    Ok(Stl10Source {
+        dir: dir.to_path_buf(),
+        stand_in: true,
+    })
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::File::create(path).and_then(|mut f| f.write_all(bytes)).map_err(|e| Error::io(path, e))
+    std::fs::File::create(path)
+        .and_then(|mut f| f.write_all(bytes))
+        .map_err(|e| Error::io(path, e))
 }
 
 /// The first `n` labels of a label file, checked to be 1-10, as 0-9.
@@ -226,8 +324,15 @@ fn read_labels(path: &Path, n: usize) -> Result<Tensor> {
             bytes.len()
         )));
     }
-    if let Some((i, b)) = bytes[..n].iter().enumerate().find(|(_, b)| !(1..=10).contains(*b)) {
-        return Err(Error::InvalidArgument(format!("{}: label {b} of image {i} is not a class 1-10", path.display())));
+    if let Some((i, b)) = bytes[..n]
+        .iter()
+        .enumerate()
+        .find(|(_, b)| !(1..=10).contains(*b))
+    {
+        return Err(Error::InvalidArgument(format!(
+            "{}: label {b} of image {i} is not a class 1-10",
+            path.display()
+        )));
     }
     let labels: Vec<i64> = bytes[..n].iter().map(|&b| i64::from(b) - 1).collect();
     Ok(Tensor::from_slice(&labels))
@@ -263,7 +368,10 @@ mod tests {
         assert_eq!(data.images_u8().size(), [2, 3, 96, 96]);
         // Pixel (row 5, column 9) of image 1, channel 2: 7 + 100 + 10 + 9.
         assert_eq!(data.images_u8().int64_value(&[1, 2, 5, 9]), 126);
-        assert_eq!(Vec::<i64>::try_from(data.labels().unwrap()).unwrap(), [2, 9]);
+        assert_eq!(
+            Vec::<i64>::try_from(data.labels().unwrap()).unwrap(),
+            [2, 9]
+        );
         let batch = data.batch(&Tensor::from_slice(&[1i64]), Device::Cpu);
         assert!((batch.double_value(&[0, 2, 5, 9]) - 126.0 / 255.0).abs() < 1e-6);
         let first = Stl10::load(dir.path(), Stl10Split::Train, Some(1)).unwrap();
@@ -276,40 +384,85 @@ mod tests {
         handmade(dir.path());
         let data = Stl10::load(dir.path(), Stl10Split::Train, None).unwrap();
         let out = tempfile::tempdir().unwrap();
-        Stl10::write(out.path(), Stl10Split::Train, data.images_u8(), data.labels()).unwrap();
+        Stl10::write(
+            out.path(),
+            Stl10Split::Train,
+            data.images_u8(),
+            data.labels(),
+        )
+        .unwrap();
         for file in ["train_X.bin", "train_y.bin"] {
-            assert_eq!(std::fs::read(out.path().join(file)).unwrap(), std::fs::read(dir.path().join(file)).unwrap(), "{file}");
+            assert_eq!(
+                std::fs::read(out.path().join(file)).unwrap(),
+                std::fs::read(dir.path().join(file)).unwrap(),
+                "{file}"
+            );
         }
     }
 
     #[test]
     fn the_stand_in_is_read_back_with_nine_balanced_classes() {
         let dir = tempfile::tempdir().unwrap();
-        let config = Stl10StandInConfig { train: 900, test: 90, unlabeled: 30, seed: 4 };
+        let config = Stl10StandInConfig {
+            train: 900,
+            test: 90,
+            unlabeled: 30,
+            seed: 4,
+        };
         write_stl10_stand_in(dir.path(), &config).unwrap();
         let train = Stl10::load(dir.path(), Stl10Split::Train, None).unwrap();
-        assert_eq!((train.len(), Stl10::load(dir.path(), Stl10Split::Test, None).unwrap().len()), (900, 90));
-        assert_eq!(Stl10::load(dir.path(), Stl10Split::Unlabeled, None).unwrap().len(), 30);
+        assert_eq!(
+            (
+                train.len(),
+                Stl10::load(dir.path(), Stl10Split::Test, None)
+                    .unwrap()
+                    .len()
+            ),
+            (900, 90)
+        );
+        assert_eq!(
+            Stl10::load(dir.path(), Stl10Split::Unlabeled, None)
+                .unwrap()
+                .len(),
+            30
+        );
         let counts = train.labels().unwrap().bincount::<Tensor>(None, 10);
         let counts = Vec::<i64>::try_from(&counts).unwrap();
         assert_eq!(counts[9], 0, "nine classes");
-        assert!(counts[..9].iter().all(|&c| (50..=150).contains(&c)), "roughly balanced: {counts:?}");
+        assert!(
+            counts[..9].iter().all(|&c| (50..=150).contains(&c)),
+            "roughly balanced: {counts:?}"
+        );
         // Pictures, not noise: most pixels are black background.
-        let black = train.images_u8().eq(0).to_kind(Kind::Float).mean(Kind::Float).double_value(&[]);
+        let black = train
+            .images_u8()
+            .eq(0)
+            .to_kind(Kind::Float)
+            .mean(Kind::Float)
+            .double_value(&[]);
         assert!(black > 0.5, "{black}");
     }
 
     #[test]
     fn bad_files_are_named_with_the_fix() {
         let dir = tempfile::tempdir().unwrap();
-        let missing = Stl10::load(dir.path(), Stl10Split::Test, None).unwrap_err().to_string();
-        assert!(missing.contains("test_X.bin") && missing.contains("cs.stanford.edu"), "{missing}");
+        let missing = Stl10::load(dir.path(), Stl10Split::Test, None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            missing.contains("test_X.bin") && missing.contains("cs.stanford.edu"),
+            "{missing}"
+        );
         std::fs::write(dir.path().join("unlabeled_X.bin"), [0u8; 1000]).unwrap();
-        let short = Stl10::load(dir.path(), Stl10Split::Unlabeled, None).unwrap_err().to_string();
+        let short = Stl10::load(dir.path(), Stl10Split::Unlabeled, None)
+            .unwrap_err()
+            .to_string();
         assert!(short.contains("truncated"), "{short}");
         handmade(dir.path());
         std::fs::write(dir.path().join("train_y.bin"), [3u8, 11]).unwrap();
-        let label = Stl10::load(dir.path(), Stl10Split::Train, None).unwrap_err().to_string();
+        let label = Stl10::load(dir.path(), Stl10Split::Train, None)
+            .unwrap_err()
+            .to_string();
         assert!(label.contains("label 11 of image 1"), "{label}");
     }
 
@@ -317,20 +470,64 @@ mod tests {
     fn the_stand_in_is_written_once_and_real_data_wins() {
         let dir = tempfile::tempdir().unwrap();
         let (real, stand_in) = (dir.path().join("stl10_binary"), dir.path().join("stand_in"));
-        let config = Stl10StandInConfig { train: 4, test: 3, unlabeled: 2, seed: 0 };
+        let config = Stl10StandInConfig {
+            train: 4,
+            test: 3,
+            unlabeled: 2,
+            seed: 0,
+        };
         let source = stl10_or_stand_in(&real, &stand_in, &config).unwrap();
-        assert_eq!(source, Stl10Source { dir: stand_in.clone(), stand_in: true });
-        assert_eq!(Stl10::load(&stand_in, Stl10Split::Test, None).unwrap().len(), 3);
+        assert_eq!(
+            source,
+            Stl10Source {
+                dir: stand_in.clone(),
+                stand_in: true
+            }
+        );
+        assert_eq!(
+            Stl10::load(&stand_in, Stl10Split::Test, None)
+                .unwrap()
+                .len(),
+            3
+        );
         // A second call with the same configuration keeps the files.
-        let written = std::fs::metadata(stand_in.join("train_X.bin")).unwrap().modified().unwrap();
+        let written = std::fs::metadata(stand_in.join("train_X.bin"))
+            .unwrap()
+            .modified()
+            .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20));
         stl10_or_stand_in(&real, &stand_in, &config).unwrap();
-        assert_eq!(std::fs::metadata(stand_in.join("train_X.bin")).unwrap().modified().unwrap(), written);
+        assert_eq!(
+            std::fs::metadata(stand_in.join("train_X.bin"))
+                .unwrap()
+                .modified()
+                .unwrap(),
+            written
+        );
         // Another configuration rewrites them.
-        stl10_or_stand_in(&real, &stand_in, &Stl10StandInConfig { test: 5, ..config.clone() }).unwrap();
-        assert_eq!(Stl10::load(&stand_in, Stl10Split::Test, None).unwrap().len(), 5);
+        stl10_or_stand_in(
+            &real,
+            &stand_in,
+            &Stl10StandInConfig {
+                test: 5,
+                ..config.clone()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            Stl10::load(&stand_in, Stl10Split::Test, None)
+                .unwrap()
+                .len(),
+            5
+        );
         // Once all three image files of the real archive exist, they are used.
         write_stl10_stand_in(&real, &config).unwrap();
-        assert_eq!(stl10_or_stand_in(&real, &stand_in, &config).unwrap(), Stl10Source { dir: real, stand_in: false });
+        assert_eq!(
+            stl10_or_stand_in(&real, &stand_in, &config).unwrap(),
+            Stl10Source {
+                dir: real,
+                stand_in: false
+            }
+        );
     }
 }

@@ -26,11 +26,19 @@ impl TwoMoons {
             let half = n / 2;
             let t = Tensor::linspace(0.0, std::f64::consts::PI, half, (Kind::Float, Device::Cpu));
             let upper = Tensor::stack(&[t.cos(), t.sin()], 1);
-            let t2 = Tensor::linspace(0.0, std::f64::consts::PI, n - half, (Kind::Float, Device::Cpu));
+            let t2 = Tensor::linspace(
+                0.0,
+                std::f64::consts::PI,
+                n - half,
+                (Kind::Float, Device::Cpu),
+            );
             let lower = Tensor::stack(&[1.0 - t2.cos(), 0.5 - t2.sin()], 1);
             let points = Tensor::cat(&[upper, lower], 0);
             let labels = Tensor::cat(
-                &[Tensor::zeros([half], (Kind::Int64, Device::Cpu)), Tensor::ones([n - half], (Kind::Int64, Device::Cpu))],
+                &[
+                    Tensor::zeros([half], (Kind::Int64, Device::Cpu)),
+                    Tensor::ones([n - half], (Kind::Int64, Device::Cpu)),
+                ],
                 0,
             );
             (points, labels)
@@ -41,7 +49,10 @@ impl TwoMoons {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let normals: Vec<f32> = (0..n * 2).map(|_| standard_normal(&mut rng)).collect();
         let noise_t = Tensor::from_slice(&normals).reshape([n, 2]);
-        TwoMoons { points: points + noise_t * noise, labels }
+        TwoMoons {
+            points: points + noise_t * noise,
+            labels,
+        }
     }
 }
 
@@ -54,8 +65,16 @@ mod tests {
         let m = TwoMoons::generate(100, 0.0, 0);
         assert_eq!(m.points.size(), vec![100, 2]);
         let upper = m.points.narrow(0, 0, 50);
-        let r = (upper.square().sum_dim_intlist([1].as_slice(), false, Kind::Float)).sqrt();
-        assert!(r.allclose(&Tensor::ones([50], (Kind::Float, Device::Cpu)), 1e-5, 1e-5, false));
+        let r = (upper
+            .square()
+            .sum_dim_intlist([1].as_slice(), false, Kind::Float))
+        .sqrt();
+        assert!(r.allclose(
+            &Tensor::ones([50], (Kind::Float, Device::Cpu)),
+            1e-5,
+            1e-5,
+            false
+        ));
         assert_eq!(m.labels.sum(Kind::Int64).int64_value(&[]), 50);
     }
 

@@ -25,7 +25,10 @@ pub fn check_notebook() -> Result<()> {
     // jupyter-server gives the path from its root folder; the kernel runs in
     // the notebook's own folder.
     let path = Path::new(&path);
-    let here = path.file_name().map(Path::new).filter(|name| !path.is_file() && name.is_file());
+    let here = path
+        .file_name()
+        .map(Path::new)
+        .filter(|name| !path.is_file() && name.is_file());
     check_notebook_file(here.unwrap_or(path))
 }
 
@@ -37,10 +40,16 @@ pub fn check_notebook_file(path: impl AsRef<Path>) -> Result<()> {
         return Ok(());
     }
     if !path.is_file() {
-        return Err(Error::InvalidArgument(format!("{}: no such notebook (save it first?)", path.display())));
+        return Err(Error::InvalidArgument(format!(
+            "{}: no such notebook (save it first?)",
+            path.display()
+        )));
     }
     let program = std::env::var("REPLEARN_GRADE").unwrap_or_else(|_| "replearn-grade".into());
-    println!("checking {} as last saved (in a fresh kernel, as the grader will)...", path.display());
+    println!(
+        "checking {} as last saved (in a fresh kernel, as the grader will)...",
+        path.display()
+    );
     let status = Command::new(&program).arg("check").arg(path).status().map_err(|e| {
         Error::InvalidArgument(format!(
             "cannot run {program} ({e}): run `make setup` in the replearn checkout, which installs it into .venv/bin"
@@ -48,6 +57,9 @@ pub fn check_notebook_file(path: impl AsRef<Path>) -> Result<()> {
     })?;
     match status.code() {
         Some(0) | Some(1) => Ok(()),
-        _ => Err(Error::InvalidArgument(format!("{program} check {} failed ({status}); see the message above", path.display()))),
+        _ => Err(Error::InvalidArgument(format!(
+            "{program} check {} failed ({status}); see the message above",
+            path.display()
+        ))),
     }
 }

@@ -30,8 +30,15 @@ pub struct Credit {
 impl Credit {
     /// `fraction` of the points; values outside `[0, 1]` are clamped and NaN counts as 0.
     pub fn new(fraction: f64, message: impl Into<String>) -> Self {
-        let fraction = if fraction.is_nan() { 0.0 } else { fraction.clamp(0.0, 1.0) };
-        Credit { fraction, message: message.into() }
+        let fraction = if fraction.is_nan() {
+            0.0
+        } else {
+            fraction.clamp(0.0, 1.0)
+        };
+        Credit {
+            fraction,
+            message: message.into(),
+        }
     }
 
     /// All the points.
@@ -47,7 +54,11 @@ impl Credit {
     /// Nothing at or below `zero_at`, everything at or above `full_at`, linear
     /// between. `full_at < zero_at` grades "lower is better" (a loss).
     pub fn linear(value: f64, zero_at: f64, full_at: f64, message: impl Into<String>) -> Self {
-        let fraction = if zero_at == full_at { f64::from(u8::from(value >= full_at)) } else { (value - zero_at) / (full_at - zero_at) };
+        let fraction = if zero_at == full_at {
+            f64::from(u8::from(value >= full_at))
+        } else {
+            (value - zero_at) / (full_at - zero_at)
+        };
         Self::new(fraction, message)
     }
 
@@ -92,6 +103,9 @@ mod tests {
         // Lower is better: a loss of 0.2 between 1.0 (nothing) and 0.0 (everything).
         assert!((Credit::linear(0.2, 1.0, 0.0, "").fraction() - 0.8).abs() < 1e-12);
         assert_eq!(Credit::linear(3.0, 3.0, 3.0, "").fraction(), 1.0);
-        assert_eq!(Credit::new(0.25, "half of half").to_string(), "credit 25%: half of half");
+        assert_eq!(
+            Credit::new(0.25, "half of half").to_string(),
+            "credit 25%: half of half"
+        );
     }
 }

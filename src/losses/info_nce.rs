@@ -29,7 +29,9 @@ mod tests {
         let n = a.len();
         let mut total = 0.0;
         for i in 0..n {
-            let logits: Vec<f64> = (0..n).map(|j| (a[i][0] * p[j][0] + a[i][1] * p[j][1]) / tau).collect();
+            let logits: Vec<f64> = (0..n)
+                .map(|j| (a[i][0] * p[j][0] + a[i][1] * p[j][1]) / tau)
+                .collect();
             let lse = logits.iter().map(|l| l.exp()).sum::<f64>().ln();
             total += lse - logits[i];
         }
@@ -40,7 +42,11 @@ mod tests {
     fn matches_term_by_term_computation() {
         let a = [[0.6, 0.8], [1.0, 0.0], [0.0, -1.0]];
         let p = [[0.8, 0.6], [0.0, 1.0], [-0.6, -0.8]];
-        let t = |m: &[[f64; 2]]| Tensor::from_slice(&m.concat()).reshape([m.len() as i64, 2]).to_kind(Kind::Double);
+        let t = |m: &[[f64; 2]]| {
+            Tensor::from_slice(&m.concat())
+                .reshape([m.len() as i64, 2])
+                .to_kind(Kind::Double)
+        };
         let got = info_nce(&t(&a), &t(&p), 0.5).double_value(&[]);
         // tch computes the log-softmax in f32.
         assert!((got - by_hand(&a, &p, 0.5)).abs() < 1e-6, "{got}");

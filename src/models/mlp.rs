@@ -10,7 +10,9 @@ pub struct MlpConfig {
 
 impl Default for MlpConfig {
     fn default() -> Self {
-        MlpConfig { sizes: vec![2, 32, 32, 2] }
+        MlpConfig {
+            sizes: vec![2, 32, 32, 2],
+        }
     }
 }
 
@@ -25,7 +27,10 @@ impl Mlp {
     ///
     /// Panics if `config.sizes` has fewer than two entries (a programming error).
     pub fn new(vs: &nn::Path, config: &MlpConfig) -> Self {
-        assert!(config.sizes.len() >= 2, "MlpConfig::sizes needs at least an input and an output width");
+        assert!(
+            config.sizes.len() >= 2,
+            "MlpConfig::sizes needs at least an input and an output width"
+        );
         let layers = config
             .sizes
             .windows(2)
@@ -45,10 +50,17 @@ impl Module for Mlp {
 /// Applies `layers` in turn with a ReLU between two layers (none after the last).
 pub fn relu_between<M: Module>(layers: &[M], xs: &Tensor) -> Tensor {
     let last = layers.len().saturating_sub(1);
-    layers.iter().enumerate().fold(xs.shallow_clone(), |x, (i, layer)| {
-        let y = layer.forward(&x);
-        if i < last { y.relu() } else { y }
-    })
+    layers
+        .iter()
+        .enumerate()
+        .fold(xs.shallow_clone(), |x, (i, layer)| {
+            let y = layer.forward(&x);
+            if i < last {
+                y.relu()
+            } else {
+                y
+            }
+        })
 }
 
 #[cfg(test)]
@@ -59,7 +71,12 @@ mod tests {
     #[test]
     fn forward_matches_manual_computation() {
         let vs = nn::VarStore::new(Device::Cpu);
-        let mlp = Mlp::new(&vs.root(), &MlpConfig { sizes: vec![3, 4, 2] });
+        let mlp = Mlp::new(
+            &vs.root(),
+            &MlpConfig {
+                sizes: vec![3, 4, 2],
+            },
+        );
         let x = Tensor::randn([5, 3], (Kind::Float, Device::Cpu));
         let vars = vs.variables();
         let (w0, b0) = (&vars["layer0.weight"], &vars["layer0.bias"]);

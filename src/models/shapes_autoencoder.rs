@@ -15,12 +15,20 @@ pub struct ShapesEncoderConfig {
 
 impl Default for ShapesEncoderConfig {
     fn default() -> Self {
-        ShapesEncoderConfig { channels: [32, 64, 128, 256, 512, 128], latent: 128, normalize: false }
+        ShapesEncoderConfig {
+            channels: [32, 64, 128, 256, 512, 128],
+            latent: 128,
+            normalize: false,
+        }
     }
 }
 
 fn conv_cfg() -> nn::ConvConfig {
-    nn::ConvConfig { stride: 2, padding: 1, ..Default::default() }
+    nn::ConvConfig {
+        stride: 2,
+        padding: 1,
+        ..Default::default()
+    }
 }
 
 /// Six `Conv2d(k4, s2, p1)` + ReLU (3->32->64->128->256->512->128), flatten, `Linear(128, 128)`,
@@ -47,14 +55,26 @@ impl ShapesEncoder {
                 conv
             })
             .collect();
-        let fc = nn::linear(vs / "fc", config.channels[5], config.latent, Default::default());
-        ShapesEncoder { convs, fc, normalize: config.normalize }
+        let fc = nn::linear(
+            vs / "fc",
+            config.channels[5],
+            config.latent,
+            Default::default(),
+        );
+        ShapesEncoder {
+            convs,
+            fc,
+            normalize: config.normalize,
+        }
     }
 }
 
 impl Module for ShapesEncoder {
     fn forward(&self, xs: &Tensor) -> Tensor {
-        let h = self.convs.iter().fold(xs.shallow_clone(), |h, conv| conv.forward(&h).relu());
+        let h = self
+            .convs
+            .iter()
+            .fold(xs.shallow_clone(), |h, conv| conv.forward(&h).relu());
         let z = self.fc.forward(&h.flatten(1, -1));
         if self.normalize {
             l2_normalize(&z)
@@ -66,7 +86,9 @@ impl Module for ShapesEncoder {
 
 /// Rows scaled to unit L2 norm (`[B, D]` -> `[B, D]`), safe for zero rows.
 pub fn l2_normalize(z: &Tensor) -> Tensor {
-    z / z.norm_scalaropt_dim(2.0, [1].as_slice(), true).clamp_min(1e-12)
+    z / z
+        .norm_scalaropt_dim(2.0, [1].as_slice(), true)
+        .clamp_min(1e-12)
 }
 
 /// Mirrors [`ShapesEncoder`]: `Linear(128, 128)` + ReLU, then six
@@ -86,19 +108,31 @@ impl ShapesDecoder {
         let c = config.channels;
         let fc = nn::linear(vs / "fc", config.latent, c[5], Default::default());
         let widths = [c[5], c[4], c[3], c[2], c[1], c[0], 3];
-        let cfg = nn::ConvTransposeConfig { stride: 2, padding: 1, ..Default::default() };
+        let cfg = nn::ConvTransposeConfig {
+            stride: 2,
+            padding: 1,
+            ..Default::default()
+        };
         let deconvs = widths
             .windows(2)
             .enumerate()
             .map(|(i, w)| nn::conv_transpose2d(vs / format!("deconv{i}"), w[0], w[1], 4, cfg))
             .collect();
-        ShapesDecoder { fc, deconvs, first_channels: c[5] }
+        ShapesDecoder {
+            fc,
+            deconvs,
+            first_channels: c[5],
+        }
     }
 }
 
 impl Module for ShapesDecoder {
     fn forward(&self, z: &Tensor) -> Tensor {
-        let h = self.fc.forward(z).relu().reshape([-1, self.first_channels, 1, 1]);
+        let h = self
+            .fc
+            .forward(z)
+            .relu()
+            .reshape([-1, self.first_channels, 1, 1]);
         super::mlp::relu_between(&self.deconvs, &h)
     }
 }
@@ -111,21 +145,41 @@ mod tests {
     #[test]
     fn shapes_and_parameter_counts_match_the_architecture() {
         let vs = nn::VarStore::new(Device::Cpu);
-        let cfg = ShapesEncoderConfig { normalize: true, ..Default::default() };
+        let cfg = ShapesEncoderConfig {
+            normalize: true,
+            ..Default::default()
+        };
         let enc = ShapesEncoder::new(&(vs.root() / "enc"), &cfg);
         let dec = ShapesDecoder::new(&(vs.root() / "dec"), &cfg);
         let x = Tensor::rand([2, 3, 64, 64], (Kind::Float, Device::Cpu)) * 2.0 - 1.0;
         let z = enc.forward(&x);
         assert_eq!(z.size(), vec![2, 128]);
         let norms = z.norm_scalaropt_dim(2.0, [1].as_slice(), false);
-        assert!(norms.allclose(&Tensor::ones([2], (Kind::Float, Device::Cpu)), 1e-5, 1e-5, false));
+        assert!(norms.allclose(
+            &Tensor::ones([2], (Kind::Float, Device::Cpu)),
+            1e-5,
+            1e-5,
+            false
+        ));
         assert_eq!(dec.forward(&z).size(), vec![2, 3, 64, 64]);
         // Independent count: sum over layers of k*k*in*out + out.
-        let convs: i64 = [(3, 32), (32, 64), (64, 128), (128, 256), (256, 512), (512, 128)]
+        let convs: i64 = [
+            (3, 32),
+            (32, 64),
+            (64, 128),
+            (128, 256),
+            (256, 512),
+            (512, 128),
+        ]
+        .iter()
+        .map(|(i, o)| 16 * i * o + o)
+        .sum();
+        let enc_params: i64 = vs
+            .variables()
             .iter()
-            .map(|(i, o)| 16 * i * o + o)
+            .filter(|(k, _)| k.starts_with("enc."))
+            .map(|(_, v)| v.numel() as i64)
             .sum();
-        let enc_params: i64 = vs.variables().iter().filter(|(k, _)| k.starts_with("enc.")).map(|(_, v)| v.numel() as i64).sum();
         assert_eq!(enc_params, convs + 128 * 128 + 128);
     }
 }

@@ -14,7 +14,10 @@ pub struct Stl10AutoencoderConfig {
 
 impl Default for Stl10AutoencoderConfig {
     fn default() -> Self {
-        Stl10AutoencoderConfig { channels: [3, 12, 24, 48, 24], image_size: 64 }
+        Stl10AutoencoderConfig {
+            channels: [3, 12, 24, 48, 24],
+            image_size: 64,
+        }
     }
 }
 
@@ -36,15 +39,27 @@ pub struct Stl10Encoder {
 
 impl Stl10Encoder {
     pub fn new(vs: &nn::Path, config: &Stl10AutoencoderConfig) -> Self {
-        let cfg = nn::ConvConfig { stride: 2, padding: 1, ..Default::default() };
-        let convs = config.channels.windows(2).enumerate().map(|(i, w)| nn::conv2d(vs / format!("conv{i}"), w[0], w[1], 4, cfg)).collect();
+        let cfg = nn::ConvConfig {
+            stride: 2,
+            padding: 1,
+            ..Default::default()
+        };
+        let convs = config
+            .channels
+            .windows(2)
+            .enumerate()
+            .map(|(i, w)| nn::conv2d(vs / format!("conv{i}"), w[0], w[1], 4, cfg))
+            .collect();
         Stl10Encoder { convs }
     }
 }
 
 impl Module for Stl10Encoder {
     fn forward(&self, xs: &Tensor) -> Tensor {
-        self.convs.iter().fold(xs.shallow_clone(), |h, conv| conv.forward(&h).relu()).flatten(1, -1)
+        self.convs
+            .iter()
+            .fold(xs.shallow_clone(), |h, conv| conv.forward(&h).relu())
+            .flatten(1, -1)
     }
 }
 
@@ -61,12 +76,23 @@ pub struct Stl10Decoder {
 
 impl Stl10Decoder {
     pub fn new(vs: &nn::Path, config: &Stl10AutoencoderConfig) -> Self {
-        let cfg = nn::ConvTransposeConfig { stride: 2, padding: 1, ..Default::default() };
+        let cfg = nn::ConvTransposeConfig {
+            stride: 2,
+            padding: 1,
+            ..Default::default()
+        };
         let mut widths = config.channels;
         widths.reverse();
-        let deconvs =
-            widths.windows(2).enumerate().map(|(i, w)| nn::conv_transpose2d(vs / format!("deconv{i}"), w[0], w[1], 4, cfg)).collect();
-        Stl10Decoder { deconvs, channels: config.channels[4], side: config.image_size / 16 }
+        let deconvs = widths
+            .windows(2)
+            .enumerate()
+            .map(|(i, w)| nn::conv_transpose2d(vs / format!("deconv{i}"), w[0], w[1], 4, cfg))
+            .collect();
+        Stl10Decoder {
+            deconvs,
+            channels: config.channels[4],
+            side: config.image_size / 16,
+        }
     }
 }
 
@@ -95,9 +121,18 @@ mod tests {
         let y = dec.forward(&z);
         assert_eq!(y.size(), [2, 3, 64, 64]);
         assert!(y.min().double_value(&[]) > 0.0 && y.max().double_value(&[]) < 1.0);
-        let count = |prefix: &str| -> i64 { vs.variables().iter().filter(|(k, _)| k.starts_with(prefix)).map(|(_, v)| v.numel() as i64).sum() };
+        let count = |prefix: &str| -> i64 {
+            vs.variables()
+                .iter()
+                .filter(|(k, _)| k.starts_with(prefix))
+                .map(|(_, v)| v.numel() as i64)
+                .sum()
+        };
         // The original's figure, not a formula of ours.
         assert_eq!(count("enc."), 42_156);
-        assert_eq!(count("dec."), 16 * (24 * 48 + 48 * 24 + 24 * 12 + 12 * 3) + 48 + 24 + 12 + 3);
+        assert_eq!(
+            count("dec."),
+            16 * (24 * 48 + 48 * 24 + 24 * 12 + 12 * 3) + 48 + 24 + 12 + 3
+        );
     }
 }

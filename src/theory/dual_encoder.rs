@@ -10,7 +10,9 @@ use tch::{Kind, Tensor};
 /// The supervised loss: cross-entropy of `classifier(features)` against `labels`.
 /// `[B, d]`, `[B]` -> scalar.
 pub fn classifier_cross_entropy(classifier: &Linear, features: &Tensor, labels: &Tensor) -> Tensor {
-    classifier.forward(features).cross_entropy_for_logits(labels)
+    classifier
+        .forward(features)
+        .cross_entropy_for_logits(labels)
 }
 
 /// The same loss written as the dual-encoder contrastive loss: data encoder
@@ -19,7 +21,11 @@ pub fn classifier_cross_entropy(classifier: &Linear, features: &Tensor, labels: 
 pub fn dual_encoder_loss(classifier: &Linear, features: &Tensor, labels: &Tensor) -> Tensor {
     let ones = Tensor::ones([features.size()[0], 1], (Kind::Float, features.device()));
     let f1 = Tensor::cat(&[features.shallow_clone(), ones], 1);
-    let bias = classifier.bs.as_ref().expect("a linear layer with bias").unsqueeze(1);
+    let bias = classifier
+        .bs
+        .as_ref()
+        .expect("a linear layer with bias")
+        .unsqueeze(1);
     let f2 = Tensor::cat(&[classifier.ws.shallow_clone(), bias], 1);
     let logits = f1.matmul(&f2.tr());
     // -log softmax at the target, written out.

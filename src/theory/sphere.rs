@@ -24,37 +24,55 @@ pub fn margin(a: &Tensor, b: &Tensor) -> f64 {
 pub fn perfect_accuracy(groups: &[Tensor]) -> bool {
     groups.iter().enumerate().all(|(i, gi)| {
         let pos = gi.matmul(&gi.tr()).min_dim(1, false).0; // worst positive per anchor
-        groups.iter().enumerate().filter(|(j, _)| *j != i).all(|(_, gj)| {
-            let neg = gi.matmul(&gj.tr()).max_dim(1, false).0; // best negative per anchor
-            pos.gt_tensor(&neg).all().int64_value(&[]) == 1
-        })
+        groups
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .all(|(_, gj)| {
+                let neg = gi.matmul(&gj.tr()).max_dim(1, false).0; // best negative per anchor
+                pos.gt_tensor(&neg).all().int64_value(&[]) == 1
+            })
     })
 }
 
 /// Condition (ii): every group's diameter is below its margin to every other group.
 pub fn diameters_below_all_margins(groups: &[Tensor]) -> bool {
     groups.iter().enumerate().all(|(i, gi)| {
-        groups.iter().enumerate().filter(|(j, _)| *j != i).all(|(_, gj)| diameter(gi) < margin(gi, gj))
+        groups
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .all(|(_, gj)| diameter(gi) < margin(gi, gj))
     })
 }
 
 /// Condition (i): every group's diameter is below its margin to *some* other group.
 pub fn diameter_below_some_margin(groups: &[Tensor]) -> bool {
     groups.iter().enumerate().all(|(i, gi)| {
-        groups.iter().enumerate().filter(|(j, _)| *j != i).any(|(_, gj)| diameter(gi) < margin(gi, gj))
+        groups
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .any(|(_, gj)| diameter(gi) < margin(gi, gj))
     })
 }
 
 /// Points on the unit circle at the given angles (radians), `[n, 2]`.
 pub fn on_circle(angles: &[f64]) -> Tensor {
     let xy: Vec<f64> = angles.iter().flat_map(|a| [a.cos(), a.sin()]).collect();
-    Tensor::from_slice(&xy).reshape([angles.len() as i64, 2]).to_kind(Kind::Float)
+    Tensor::from_slice(&xy)
+        .reshape([angles.len() as i64, 2])
+        .to_kind(Kind::Float)
 }
 
 /// Alignment of positive pairs (Wang and Isola): `E ||f(x) - f(y)||^2`,
 /// rows of `x` and `y` paired. Lower is better aligned.
 pub fn alignment(x: &Tensor, y: &Tensor) -> f64 {
-    (x - y).square().sum_dim_intlist([1].as_slice(), false, Kind::Float).mean(Kind::Float).double_value(&[])
+    (x - y)
+        .square()
+        .sum_dim_intlist([1].as_slice(), false, Kind::Float)
+        .mean(Kind::Float)
+        .double_value(&[])
 }
 
 /// Uniformity (Wang and Isola): `log E exp(-t ||f(x) - f(y)||^2)` over distinct
@@ -63,7 +81,11 @@ pub fn uniformity(z: &Tensor, t: f64) -> f64 {
     let n = z.size()[0];
     let d = crate::eval::squared_distances(z, z);
     let mask = Tensor::ones([n, n], (Kind::Bool, z.device())).triu(1);
-    (d.masked_select(&mask) * -t).exp().mean(Kind::Float).log().double_value(&[])
+    (d.masked_select(&mask) * -t)
+        .exp()
+        .mean(Kind::Float)
+        .log()
+        .double_value(&[])
 }
 
 #[cfg(test)]
@@ -75,7 +97,13 @@ mod tests {
     fn three_groups(centres: [f64; 3], spread: f64, rng: &mut impl Rng) -> Vec<Tensor> {
         centres
             .iter()
-            .map(|c| on_circle(&(0..4).map(|_| c + rng.random_range(-spread..=spread)).collect::<Vec<_>>()))
+            .map(|c| {
+                on_circle(
+                    &(0..4)
+                        .map(|_| c + rng.random_range(-spread..=spread))
+                        .collect::<Vec<_>>(),
+                )
+            })
             .collect()
     }
 
@@ -92,17 +120,27 @@ mod tests {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
         let (mut ii_seen, mut i_but_not_perfect) = (0, 0);
         for _ in 0..400 {
-            let centres = [0.0, rng.random_range(0.5..TAU / 2.0), rng.random_range(TAU / 2.0..TAU - 0.5)];
+            let centres = [
+                0.0,
+                rng.random_range(0.5..TAU / 2.0),
+                rng.random_range(TAU / 2.0..TAU - 0.5),
+            ];
             let groups = three_groups(centres, rng.random_range(0.05..1.2), &mut rng);
             if diameters_below_all_margins(&groups) {
                 ii_seen += 1;
-                assert!(perfect_accuracy(&groups), "condition (ii) held but accuracy was not perfect");
+                assert!(
+                    perfect_accuracy(&groups),
+                    "condition (ii) held but accuracy was not perfect"
+                );
             }
             if diameter_below_some_margin(&groups) && !perfect_accuracy(&groups) {
                 i_but_not_perfect += 1;
             }
         }
-        assert!(ii_seen > 20 && i_but_not_perfect > 0, "{ii_seen} {i_but_not_perfect}");
+        assert!(
+            ii_seen > 20 && i_but_not_perfect > 0,
+            "{ii_seen} {i_but_not_perfect}"
+        );
     }
 
     #[test]

@@ -12,7 +12,9 @@ pub fn save_checkpoint(vs: &VarStore, path: impl AsRef<Path>) -> Result<()> {
     }
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("ot");
     let tmp = path.with_extension(format!("partial.{ext}"));
-    vs.save(&tmp).map_err(|e| Error::InvalidArgument(format!("saving checkpoint {}: {e}", path.display())))?;
+    vs.save(&tmp).map_err(|e| {
+        Error::InvalidArgument(format!("saving checkpoint {}: {e}", path.display()))
+    })?;
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
@@ -26,7 +28,8 @@ pub fn load_checkpoint(vs: &mut VarStore, path: impl AsRef<Path>) -> Result<()> 
             path.display()
         )));
     }
-    vs.load(path).map_err(|e| Error::InvalidArgument(format!("loading checkpoint {}: {e}", path.display())))
+    vs.load(path)
+        .map_err(|e| Error::InvalidArgument(format!("loading checkpoint {}: {e}", path.display())))
 }
 
 #[cfg(test)]
@@ -50,7 +53,9 @@ mod tests {
         let _w = wrong.root().zeros("missing", &[1]);
         let err = load_checkpoint(&mut wrong, &path).unwrap_err().to_string();
         assert!(err.contains("model.safetensors"), "{err}");
-        let err = load_checkpoint(&mut wrong, dir.path().join("none.ot")).unwrap_err().to_string();
+        let err = load_checkpoint(&mut wrong, dir.path().join("none.ot"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("no checkpoint"), "{err}");
     }
 }

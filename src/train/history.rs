@@ -16,7 +16,10 @@ pub struct History {
 
 impl History {
     pub fn new(loss_name: impl Into<String>) -> Self {
-        History { loss_name: loss_name.into(), ..Default::default() }
+        History {
+            loss_name: loss_name.into(),
+            ..Default::default()
+        }
     }
 
     /// Records one step's loss.
@@ -42,7 +45,10 @@ impl History {
             sums[e].0 += l;
             sums[e].1 += 1;
         }
-        sums.into_iter().filter(|s| s.1 > 0).map(|(s, n)| s / n as f64).collect()
+        sums.into_iter()
+            .filter(|s| s.1 > 0)
+            .map(|(s, n)| s / n as f64)
+            .collect()
     }
 
     /// The last step's loss, if any.
@@ -90,7 +96,9 @@ mod tests {
         assert_eq!(h.epoch_means(), vec![2.0, 1.0]);
         assert_eq!(h.len(), 5);
         assert_eq!(h.last(), Some(1.0));
-        let crate::viz::Figure::Svg(svg) = h.plot().unwrap() else { panic!() };
+        let crate::viz::Figure::Svg(svg) = h.plot().unwrap() else {
+            panic!()
+        };
         assert!(svg.contains("epoch mean"));
     }
 }

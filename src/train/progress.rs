@@ -26,14 +26,24 @@ impl Progress {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new(total);
             bar.set_style(
-                ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg} {per_sec} eta {eta}")
-                    .expect("valid template")
-                    .progress_chars("=> "),
+                ProgressStyle::with_template(
+                    "{prefix} [{bar:30}] {pos}/{len} {msg} {per_sec} eta {eta}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
             );
             bar.set_prefix(label.clone());
             bar
         });
-        Progress { label, total, done: 0, next_report: 0, started: Instant::now(), last_loss: None, bar }
+        Progress {
+            label,
+            total,
+            done: 0,
+            next_report: 0,
+            started: Instant::now(),
+            last_loss: None,
+            bar,
+        }
     }
 
     /// Records one finished step and its loss.
@@ -66,9 +76,22 @@ impl Progress {
 
     /// The text of a progress line, e.g. `train 30/100 (30%) loss 0.1234, 12.5 it/s`.
     pub fn line(&self) -> String {
-        let pct = if self.total == 0 { 100 } else { self.done * 100 / self.total };
-        let loss = self.last_loss.map(|l| format!(" loss {l:.4},")).unwrap_or_default();
-        format!("{} {}/{} ({pct}%){loss} {:.1} it/s", self.label, self.done, self.total, self.rate())
+        let pct = if self.total == 0 {
+            100
+        } else {
+            self.done * 100 / self.total
+        };
+        let loss = self
+            .last_loss
+            .map(|l| format!(" loss {l:.4},"))
+            .unwrap_or_default();
+        format!(
+            "{} {}/{} ({pct}%){loss} {:.1} it/s",
+            self.label,
+            self.done,
+            self.total,
+            self.rate()
+        )
     }
 
     /// Ends the display (the bar stays on screen).

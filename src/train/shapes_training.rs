@@ -22,10 +22,20 @@ pub fn train_autoencoder(
     config: &TrainConfig,
     loss: ReconstructionLossFn,
 ) -> Result<History> {
-    run_epochs(vs, shapes.len(), config, "autoencoder", "reconstruction MSE", |opt, idx| {
-        let x = shapes.images(idx, config.device)?;
-        Ok(backward_step(opt, &loss(&decoder.forward(&encoder.forward(&x)), &x)))
-    })
+    run_epochs(
+        vs,
+        shapes.len(),
+        config,
+        "autoencoder",
+        "reconstruction MSE",
+        |opt, idx| {
+            let x = shapes.images(idx, config.device)?;
+            Ok(backward_step(
+                opt,
+                &loss(&decoder.forward(&encoder.forward(&x)), &x),
+            ))
+        },
+    )
 }
 
 /// Trains `encoder` (parameters in `vs`; it should L2-normalise its output)
@@ -44,7 +54,14 @@ pub fn train_contrastive(
         let x = shapes.images_unit(idx, config.device)?;
         let a = augmenter.apply(&x)? * 2.0 - 1.0;
         let b = augmenter.apply(&x)? * 2.0 - 1.0;
-        Ok(backward_step(opt, &loss(&encoder.forward(&a), &encoder.forward(&b), config.temperature)))
+        Ok(backward_step(
+            opt,
+            &loss(
+                &encoder.forward(&a),
+                &encoder.forward(&b),
+                config.temperature,
+            ),
+        ))
     })
 }
 
@@ -58,18 +75,31 @@ mod tests {
     use tch::Device;
 
     fn quick(epochs: usize) -> TrainConfig {
-        TrainConfig { epochs, batch_size: 32, learning_rate: 1e-3, max_steps_per_epoch: Some(4), device: Device::Cpu, ..TrainConfig::autoencoder() }
+        TrainConfig {
+            epochs,
+            batch_size: 32,
+            learning_rate: 1e-3,
+            max_steps_per_epoch: Some(4),
+            device: Device::Cpu,
+            ..TrainConfig::autoencoder()
+        }
     }
 
     #[test]
     fn autoencoder_loss_falls() {
         tch::manual_seed(0);
-        let shapes = Shapes::generate(&ShapesConfig { len: 128, seed: 5, ..Default::default() }).unwrap();
+        let shapes = Shapes::generate(&ShapesConfig {
+            len: 128,
+            seed: 5,
+            ..Default::default()
+        })
+        .unwrap();
         let vs = nn::VarStore::new(Device::Cpu);
         let cfg = ShapesEncoderConfig::default();
         let enc = ShapesEncoder::new(&(vs.root() / "enc"), &cfg);
         let dec = ShapesDecoder::new(&(vs.root() / "dec"), &cfg);
-        let h = train_autoencoder(&enc, &dec, &vs, &shapes, &quick(6), reconstruction_loss).unwrap();
+        let h =
+            train_autoencoder(&enc, &dec, &vs, &shapes, &quick(6), reconstruction_loss).unwrap();
         assert_eq!(h.len(), 24);
         let means = h.epoch_means();
         assert!(means[5] < means[0] * 0.8, "{means:?}");
@@ -78,14 +108,35 @@ mod tests {
     #[test]
     fn contrastive_loss_falls_below_chance() {
         tch::manual_seed(1);
-        let shapes = Shapes::generate(&ShapesConfig { len: 128, seed: 6, ..Default::default() }).unwrap();
+        let shapes = Shapes::generate(&ShapesConfig {
+            len: 128,
+            seed: 6,
+            ..Default::default()
+        })
+        .unwrap();
         let vs = nn::VarStore::new(Device::Cpu);
-        let enc = ShapesEncoder::new(&vs.root(), &ShapesEncoderConfig { normalize: true, ..Default::default() });
+        let enc = ShapesEncoder::new(
+            &vs.root(),
+            &ShapesEncoderConfig {
+                normalize: true,
+                ..Default::default()
+            },
+        );
         let mut aug = Augmenter::new(AugmentationSet::A, 0);
-        let h = train_contrastive(&enc, &vs, &shapes, &mut aug, &TrainConfig { temperature: 0.07, ..quick(6) }, info_nce).unwrap();
+        let h = train_contrastive(
+            &enc,
+            &vs,
+            &shapes,
+            &mut aug,
+            &TrainConfig {
+                temperature: 0.07,
+                ..quick(6)
+            },
+            info_nce,
+        )
+        .unwrap();
         let means = h.epoch_means();
         // Chance for 32 candidates is ln 32 = 3.47.
         assert!(means[5] < 32f64.ln() * 0.8, "{means:?}");
     }
-
 }

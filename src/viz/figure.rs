@@ -7,7 +7,7 @@ use std::path::Path;
 ///
 /// In a notebook, a cell whose last expression is a `Figure` shows it inline;
 /// elsewhere, [`Figure::save`] writes it (`.png` or `.svg`, matching the kind).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub enum Figure {
     /// A PNG file's bytes.
     Png(Vec<u8>),
@@ -57,7 +57,28 @@ impl Figure {
             Figure::Png(b) => base64::engine::general_purpose::STANDARD.encode(b),
             Figure::Svg(s) => s.clone(),
         };
-        format!("EVCXR_BEGIN_CONTENT {}\n{}\nEVCXR_END_CONTENT", self.mime_type(), body)
+        format!(
+            "EVCXR_BEGIN_CONTENT {}\n{}\nEVCXR_END_CONTENT",
+            self.mime_type(),
+            body
+        )
+    }
+}
+
+/// Short, without the bytes. evcxr falls back to `Debug` when its first try to
+/// compile a cell's last expression fails (for example when that expression
+/// moves a variable the cell defined), so the text says how to get the picture.
+impl std::fmt::Debug for Figure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let size = match self {
+            Figure::Png(b) => b.len(),
+            Figure::Svg(s) => s.len(),
+        };
+        write!(
+            f,
+            "Figure({}, {size} bytes; to show it, end the cell with a variable that holds it: `let figure = ...; figure`)",
+            self.mime_type()
+        )
     }
 }
 
@@ -85,12 +106,28 @@ mod tests {
         let err = svg.save(dir.path().join("a.png")).unwrap_err().to_string();
         assert!(err.contains(".svg"), "{err}");
         svg.save(dir.path().join("a.svg")).unwrap();
-        assert_eq!(std::fs::read_to_string(dir.path().join("a.svg")).unwrap(), "<svg/>");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("a.svg")).unwrap(),
+            "<svg/>"
+        );
+    }
+
+    #[test]
+    fn debug_is_short_and_says_how_to_show_the_figure() {
+        let text = format!("{:?}", Figure::Png(vec![0; 5000]));
+        assert!(
+            text.starts_with("Figure(image/png, 5000 bytes;") && text.contains("let figure"),
+            "{text}"
+        );
+        assert!(text.len() < 200);
     }
 
     #[test]
     fn evcxr_block_base64_encodes_png() {
         let block = Figure::Png(vec![1, 2, 3]).evcxr_block();
-        assert_eq!(block, "EVCXR_BEGIN_CONTENT image/png\nAQID\nEVCXR_END_CONTENT");
+        assert_eq!(
+            block,
+            "EVCXR_BEGIN_CONTENT image/png\nAQID\nEVCXR_END_CONTENT"
+        );
     }
 }

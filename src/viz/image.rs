@@ -19,7 +19,12 @@ pub struct GridConfig {
 
 impl Default for GridConfig {
     fn default() -> Self {
-        GridConfig { ncols: 8, padding: 2, pad_value: 1.0, scale: 1 }
+        GridConfig {
+            ncols: 8,
+            padding: 2,
+            pad_value: 1.0,
+            scale: 1,
+        }
     }
 }
 
@@ -32,7 +37,11 @@ pub fn to_unit_range(images: &Tensor) -> Tensor {
         return (x.to_kind(Kind::Float) / 255.0).clamp(0.0, 1.0);
     }
     let x = x.to_kind(Kind::Float);
-    let min = if x.numel() == 0 { 0.0 } else { x.min().double_value(&[]) };
+    let min = if x.numel() == 0 {
+        0.0
+    } else {
+        x.min().double_value(&[])
+    };
     let x = if min < 0.0 { (x + 1.0) / 2.0 } else { x };
     x.clamp(0.0, 1.0)
 }
@@ -51,11 +60,19 @@ pub fn tensor_to_image(image: &Tensor) -> Result<RgbImage> {
         }
     };
     let chw = to_unit_range(&chw);
-    let chw = if chw.size()[0] == 1 { chw.repeat([3, 1, 1]) } else { chw };
+    let chw = if chw.size()[0] == 1 {
+        chw.repeat([3, 1, 1])
+    } else {
+        chw
+    };
     let (h, w) = (chw.size()[1] as u32, chw.size()[2] as u32);
-    let hwc = (chw.permute([1, 2, 0]) * 255.0).round().to_kind(Kind::Uint8).contiguous();
+    let hwc = (chw.permute([1, 2, 0]) * 255.0)
+        .round()
+        .to_kind(Kind::Uint8)
+        .contiguous();
     let bytes = Vec::<u8>::try_from(hwc.flatten(0, -1))?;
-    RgbImage::from_raw(w, h, bytes).ok_or_else(|| Error::InvalidArgument("image buffer size".into()))
+    RgbImage::from_raw(w, h, bytes)
+        .ok_or_else(|| Error::InvalidArgument("image buffer size".into()))
 }
 
 /// Lays out a batch `[B, C, H, W]` (C = 1 or 3) into one `[3, H', W']` grid tensor in [0, 1].
@@ -72,7 +89,9 @@ pub fn make_grid(images: &Tensor, config: &GridConfig) -> Result<Tensor> {
         }
     };
     if config.ncols == 0 {
-        return Err(Error::InvalidArgument("GridConfig::ncols must be at least 1".into()));
+        return Err(Error::InvalidArgument(
+            "GridConfig::ncols must be at least 1".into(),
+        ));
     }
     let x = to_unit_range(images);
     let x = if c == 1 { x.repeat([1, 3, 1, 1]) } else { x };
@@ -97,7 +116,8 @@ fn upscale(chw: &Tensor, scale: usize) -> Tensor {
         return chw.shallow_clone();
     }
     let s = scale as i64;
-    chw.repeat_interleave_self_int(s, 1, None).repeat_interleave_self_int(s, 2, None)
+    chw.repeat_interleave_self_int(s, 1, None)
+        .repeat_interleave_self_int(s, 2, None)
 }
 
 /// Encodes `[C, H, W]` / `[H, W]` as a PNG figure.
@@ -139,8 +159,19 @@ impl Display for Tensor {
     fn evcxr_display(&self) {
         let text = format!("{self}");
         let picture = if looks_like_image(self) {
-            let scale = if self.size()[self.dim() - 1] < 64 { 2 } else { 1 };
-            show_images(self, &GridConfig { scale, ..GridConfig::default() }).ok()
+            let scale = if self.size()[self.dim() - 1] < 64 {
+                2
+            } else {
+                1
+            };
+            show_images(
+                self,
+                &GridConfig {
+                    scale,
+                    ..GridConfig::default()
+                },
+            )
+            .ok()
         } else {
             None
         };
@@ -176,8 +207,15 @@ mod tests {
     #[test]
     fn grid_places_images_with_padding() {
         // 3 images of 2x2, values 0.1, 0.2, 0.3, two columns, padding 1 of value 1.
-        let b = Tensor::from_slice(&[0.1f32, 0.2, 0.3]).reshape([3, 1, 1, 1]).expand([3, 1, 2, 2], false);
-        let cfg = GridConfig { ncols: 2, padding: 1, pad_value: 1.0, scale: 1 };
+        let b = Tensor::from_slice(&[0.1f32, 0.2, 0.3])
+            .reshape([3, 1, 1, 1])
+            .expand([3, 1, 2, 2], false);
+        let cfg = GridConfig {
+            ncols: 2,
+            padding: 1,
+            pad_value: 1.0,
+            scale: 1,
+        };
         let grid = make_grid(&b, &cfg).unwrap();
         assert_eq!(grid.size(), vec![3, 7, 7]);
         let at = |y: i64, x: i64| grid.double_value(&[0, y, x]);
@@ -190,15 +228,21 @@ mod tests {
 
     #[test]
     fn bad_shapes_are_named() {
-        let err = tensor_to_image(&Tensor::zeros([5, 4, 4], (Kind::Float, tch::Device::Cpu))).unwrap_err();
+        let err = tensor_to_image(&Tensor::zeros([5, 4, 4], (Kind::Float, tch::Device::Cpu)))
+            .unwrap_err();
         assert!(err.to_string().contains("[5, 4, 4]"), "{err}");
-        assert!(!looks_like_image(&Tensor::zeros([10, 4], (Kind::Float, tch::Device::Cpu))));
+        assert!(!looks_like_image(&Tensor::zeros(
+            [10, 4],
+            (Kind::Float, tch::Device::Cpu)
+        )));
     }
 
     #[test]
     fn png_figure_decodes_back() {
         let img = Tensor::rand([3, 16, 12], (Kind::Float, tch::Device::Cpu));
-        let Figure::Png(bytes) = show_images(&img, &GridConfig::default()).unwrap() else { panic!() };
+        let Figure::Png(bytes) = show_images(&img, &GridConfig::default()).unwrap() else {
+            panic!()
+        };
         let decoded = image::load_from_memory(&bytes).unwrap().to_rgb8();
         assert_eq!((decoded.width(), decoded.height()), (12, 16));
         let expected = (img.double_value(&[1, 3, 5]) * 255.0).round() as u8;

@@ -67,7 +67,11 @@ impl LinePlot {
 
     /// Adds a line with explicit x values.
     pub fn xy(mut self, name: impl Into<String>, x: Vec<f64>, y: Vec<f64>) -> Self {
-        self.series.push(Series { name: name.into(), x, y });
+        self.series.push(Series {
+            name: name.into(),
+            x,
+            y,
+        });
         self
     }
 
@@ -90,7 +94,10 @@ impl LinePlot {
             }
         }
         if points.is_empty() {
-            return Err(Error::InvalidArgument(format!("chart '{}' has no finite points to draw", self.title)));
+            return Err(Error::InvalidArgument(format!(
+                "chart '{}' has no finite points to draw",
+                self.title
+            )));
         }
         if self.log_y && points.iter().any(|&(_, y)| y <= 0.0) {
             return Err(Error::InvalidArgument(format!(
@@ -102,7 +109,8 @@ impl LinePlot {
         let (y0, y1) = padded_range(points.iter().map(|p| p.1));
         let mut svg = String::new();
         {
-            let root = SVGBackend::with_string(&mut svg, (self.width, self.height)).into_drawing_area();
+            let root =
+                SVGBackend::with_string(&mut svg, (self.width, self.height)).into_drawing_area();
             root.fill(&WHITE).map_err(plot_err)?;
             let mut builder = ChartBuilder::on(&root);
             builder
@@ -116,7 +124,11 @@ impl LinePlot {
                     .map_err(plot_err)?;
                 self.draw_on(chart)?;
             } else {
-                self.draw_on(builder.build_cartesian_2d(x0..x1, y0..y1).map_err(plot_err)?)?;
+                self.draw_on(
+                    builder
+                        .build_cartesian_2d(x0..x1, y0..y1)
+                        .map_err(plot_err)?,
+                )?;
             }
             root.present().map_err(plot_err)?;
         }
@@ -124,7 +136,10 @@ impl LinePlot {
     }
 
     /// Axes, labels, lines and legend, on linear or logarithmic coordinates.
-    fn draw_on<'a, DB, X, Y>(&self, mut chart: ChartContext<'a, DB, Cartesian2d<X, Y>>) -> Result<()>
+    fn draw_on<'a, DB, X, Y>(
+        &self,
+        mut chart: ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    ) -> Result<()>
     where
         DB: DrawingBackend + 'a,
         X: Ranged<ValueType = f64> + ValueFormatter<f64>,
@@ -138,18 +153,19 @@ impl LinePlot {
             .map_err(plot_err)?;
         for (i, s) in self.series.iter().enumerate() {
             let color = Palette99::pick(i).to_rgba();
-            let pts: Vec<(f64, f64)> = s
-                .x
-                .iter()
-                .copied()
-                .zip(s.y.iter().copied())
-                .filter(|(x, y)| x.is_finite() && y.is_finite())
-                .collect();
+            let pts: Vec<(f64, f64)> =
+                s.x.iter()
+                    .copied()
+                    .zip(s.y.iter().copied())
+                    .filter(|(x, y)| x.is_finite() && y.is_finite())
+                    .collect();
             chart
                 .draw_series(LineSeries::new(pts, color.stroke_width(2)))
                 .map_err(plot_err)?
                 .label(s.name.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+                });
         }
         if self.series.len() > 1 || self.series.iter().any(|s| !s.name.is_empty()) {
             chart
@@ -173,7 +189,9 @@ impl Display for LinePlot {
 }
 
 fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
-    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
     if lo == hi {
         (lo - 0.5, hi + 0.5)
     } else {
@@ -198,7 +216,9 @@ mod tests {
             .line("val", vec![1.2, 0.7, 0.4])
             .render()
             .unwrap();
-        let Figure::Svg(svg) = fig else { panic!("expected SVG") };
+        let Figure::Svg(svg) = fig else {
+            panic!("expected SVG")
+        };
         assert!(svg.starts_with("<svg"));
         for text in ["Training loss", "MSE", "train", "val"] {
             assert!(svg.contains(text), "missing {text}");
@@ -209,8 +229,15 @@ mod tests {
     #[test]
     fn empty_and_mismatched_series_are_errors() {
         assert!(LinePlot::new("empty").render().is_err());
-        let err = LinePlot::new("bad").xy("a", vec![0.0], vec![]).render().unwrap_err();
+        let err = LinePlot::new("bad")
+            .xy("a", vec![0.0], vec![])
+            .render()
+            .unwrap_err();
         assert!(err.to_string().contains("'a'"));
-        assert!(LinePlot::new("log").log_y(true).line("a", vec![0.0, 1.0]).render().is_err());
+        assert!(LinePlot::new("log")
+            .log_y(true)
+            .line("a", vec![0.0, 1.0])
+            .render()
+            .is_err());
     }
 }

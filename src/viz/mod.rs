@@ -5,6 +5,9 @@ mod line_plot;
 mod nn_grid;
 
 pub use self::figure::{Display, Figure};
-pub use self::image::{image_figure, looks_like_image, make_grid, show_images, tensor_to_image, to_unit_range, GridConfig};
+pub use self::image::{
+    image_figure, looks_like_image, make_grid, show_images, tensor_to_image, to_unit_range,
+    GridConfig,
+};
 pub use self::line_plot::{LinePlot, Series};
 pub use self::nn_grid::{nn_grid, shapes_nn_grid};

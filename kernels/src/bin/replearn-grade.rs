@@ -1,11 +1,13 @@
 //! `replearn-grade`: runs and grades replearn notebooks headlessly, with the
 //! Jupyter kernel's start-up.
 use anyhow::{bail, Result};
-use replearn_kernel::autograde::{autograde, grade_submission, manual_points, planned_tests, AutogradeOptions, GRADER_FAULT};
-use replearn_kernel::report::SubmissionReport;
+use replearn_kernel::autograde::{
+    autograde, grade_submission, manual_points, planned_tests, AutogradeOptions, GRADER_FAULT,
+};
 use replearn_kernel::check::check;
 use replearn_kernel::grade::GradeOptions;
 use replearn_kernel::notebook::Notebook;
+use replearn_kernel::report::SubmissionReport;
 use replearn_kernel::run::{run_notebook, RunOptions};
 use replearn_kernel::validate::validate;
 use replearn_kernel::{assign::check_source, paths, warm};
@@ -76,7 +78,9 @@ struct Args {
 
 fn number<T: std::str::FromStr>(flag: &str, value: Option<&String>) -> Result<T> {
     let value = value.map(String::as_str).unwrap_or("");
-    value.parse().map_err(|_| anyhow::anyhow!("{flag} needs a number, got \"{value}\""))
+    value
+        .parse()
+        .map_err(|_| anyhow::anyhow!("{flag} needs a number, got \"{value}\""))
 }
 
 fn parse(args: &[String]) -> Result<Args> {
@@ -142,7 +146,11 @@ fn dispatch(args: &[String]) -> Result<i32> {
         "warm" => {
             let root = paths::repo_root();
             let rebuilt = warm::warm(&root, parsed.force)?;
-            println!("kernel folder for {}: {}", root.display(), if rebuilt { "built" } else { "up to date" });
+            println!(
+                "kernel folder for {}: {}",
+                root.display(),
+                if rebuilt { "built" } else { "up to date" }
+            );
             Ok(0)
         }
         "help" | "--help" | "-h" => {
@@ -158,12 +166,20 @@ fn dispatch(args: &[String]) -> Result<i32> {
 
 fn cmd_run(args: Args) -> Result<i32> {
     let input = args.one_notebook("run")?;
-    let output = args.output.clone().unwrap_or_else(|| input.with_extension("out.ipynb"));
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| input.with_extension("out.ipynb"));
     if output == input {
         bail!("run would overwrite {}: choose another -o", input.display());
     }
     let options = RunOptions {
-        runner: replearn_kernel::runner::RunnerConfig { timeout: args.timeout, memory_mb: args.memory_mb, seed: args.seed, env: Vec::new() },
+        runner: replearn_kernel::runner::RunnerConfig {
+            timeout: args.timeout,
+            memory_mb: args.memory_mb,
+            seed: args.seed,
+            env: Vec::new(),
+        },
         keep_going: args.keep_going,
         timings: args.timings,
     };
@@ -172,11 +188,21 @@ fn cmd_run(args: Args) -> Result<i32> {
     notebook.write(&output)?;
     match report.failures.first() {
         None => {
-            println!("{}: {} code cells ran, all passed; outputs in {}", input.display(), report.cells_run, output.display());
+            println!(
+                "{}: {} code cells ran, all passed; outputs in {}",
+                input.display(),
+                report.cells_run,
+                output.display()
+            );
             Ok(0)
         }
         Some(first) => {
-            eprintln!("{}: {} failed: {}", input.display(), first.label, first.message);
+            eprintln!(
+                "{}: {} failed: {}",
+                input.display(),
+                first.label,
+                first.message
+            );
             eprintln!("outputs so far are in {}", output.display());
             Ok(1)
         }
@@ -188,12 +214,20 @@ fn cmd_assign(args: Args) -> Result<i32> {
         bail!("assign needs SOURCE.ipynb -o STUDENT.ipynb\n{USAGE}");
     };
     if input == output {
-        bail!("assign would overwrite the instructor notebook {}: choose another -o", input.display());
+        bail!(
+            "assign would overwrite the instructor notebook {}: choose another -o",
+            input.display()
+        );
     }
     let source = Notebook::read(&input)?;
-    let student = replearn_kernel::assign::assign(&source).map_err(|e| anyhow::anyhow!("{}: {e}", input.display()))?;
+    let student = replearn_kernel::assign::assign(&source)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", input.display()))?;
     student.write(&output)?;
-    println!("{}: student version written to {}", input.display(), output.display());
+    println!(
+        "{}: student version written to {}",
+        input.display(),
+        output.display()
+    );
     Ok(0)
 }
 
@@ -208,11 +242,21 @@ fn cmd_autograde(args: Args) -> Result<i32> {
         bail!("no such submission file: {}", missing.display());
     }
     let source_nb = Notebook::read(&source)?;
-    let options = AutogradeOptions { grade: args.grade_options(&source_nb), jobs: args.jobs.unwrap_or(1) };
+    let options = AutogradeOptions {
+        grade: args.grade_options(&source_nb),
+        jobs: args.jobs.unwrap_or(1),
+    };
     let summary = autograde(&source, &source_nb, &out, &args.positional, &options)?;
-    println!("graded {} submission(s); grades in {}", summary.graded, out.join("grades.csv").display());
+    println!(
+        "graded {} submission(s); grades in {}",
+        summary.graded,
+        out.join("grades.csv").display()
+    );
     if summary.grader_faults > 0 {
-        eprintln!("the grader itself failed on {} submission(s): see grader.log in their folders", summary.grader_faults);
+        eprintln!(
+            "the grader itself failed on {} submission(s): see grader.log in their folders",
+            summary.grader_faults
+        );
         return Ok(GRADER_FAULT);
     }
     Ok(0)
@@ -225,15 +269,27 @@ fn cmd_grade_one(args: Args) -> Result<i32> {
     };
     let submission = args.one_notebook("grade-one")?;
     let source = Notebook::read(&source_path)?;
-    let roles = check_source(&source).map_err(|e| anyhow::anyhow!("{}: {e}", source_path.display()))?;
+    let roles =
+        check_source(&source).map_err(|e| anyhow::anyhow!("{}: {e}", source_path.display()))?;
     let options = args.grade_options(&source);
     let root = paths::repo_root();
-    let graded = std::panic::catch_unwind(|| grade_submission(&root, &source, &roles, &submission, &options));
+    let graded = std::panic::catch_unwind(|| {
+        grade_submission(&root, &source, &roles, &submission, &options)
+    });
     let (report, fault) = match graded {
         Ok(result) => result,
         Err(_) => {
             let error = "the grader failed on your notebook (not your fault; your instructor has the details)".to_string();
-            (SubmissionReport::not_graded(&submission, planned_tests(&roles), manual_points(&roles), error, 0.0), true)
+            (
+                SubmissionReport::not_graded(
+                    &submission,
+                    planned_tests(&roles),
+                    manual_points(&roles),
+                    error,
+                    0.0,
+                ),
+                true,
+            )
         }
     };
     report.write(&dest)?;
@@ -246,7 +302,12 @@ fn cmd_grade_one(args: Args) -> Result<i32> {
 fn cmd_check(args: Args) -> Result<i32> {
     let path = args.one_notebook("check")?;
     let notebook = Notebook::read(&path)?;
-    let report = check(&paths::repo_root(), &notebook, &args.grade_options(&notebook)).map_err(|e| anyhow::anyhow!("{}: {e:#}", path.display()))?;
+    let report = check(
+        &paths::repo_root(),
+        &notebook,
+        &args.grade_options(&notebook),
+    )
+    .map_err(|e| anyhow::anyhow!("{}: {e:#}", path.display()))?;
     print!("{}", report.render(&path.display().to_string()));
     Ok(if report.all_passed() { 0 } else { 1 })
 }
@@ -254,13 +315,18 @@ fn cmd_check(args: Args) -> Result<i32> {
 fn cmd_validate(args: Args) -> Result<i32> {
     let path = args.one_notebook("validate")?;
     let source = Notebook::read(&path)?;
-    let validation = validate(&paths::repo_root(), &source, &args.grade_options(&source)).map_err(|e| anyhow::anyhow!("{}: {e:#}", path.display()))?;
+    let validation = validate(&paths::repo_root(), &source, &args.grade_options(&source))
+        .map_err(|e| anyhow::anyhow!("{}: {e:#}", path.display()))?;
     print!("{}", validation.render());
     if validation.is_valid() {
         println!("{}: valid", path.display());
         Ok(0)
     } else {
-        eprintln!("{}: not valid ({} problem(s) above)", path.display(), validation.problems.len());
+        eprintln!(
+            "{}: not valid ({} problem(s) above)",
+            path.display(),
+            validation.problems.len()
+        );
         Ok(1)
     }
 }

@@ -15,7 +15,11 @@ fn main() -> Result<()> {
             _ => paths::venv_dir(&paths::repo_root()),
         };
         let dir = kernelspec::install(&venv)?;
-        println!("installed kernelspec \"{}\" in {}", kernelspec::DISPLAY_NAME, dir.display());
+        println!(
+            "installed kernelspec \"{}\" in {}",
+            kernelspec::DISPLAY_NAME,
+            dir.display()
+        );
         return Ok(());
     }
     if args.get(1).map(String::as_str) != Some("--control_file") {
