@@ -1,4 +1,5 @@
 //! Models used across the notebooks.
+mod clip;
 mod image_encoder;
 mod mlp;
 mod projection_head;
@@ -7,6 +8,7 @@ mod stl10_autoencoder;
 mod text_encoder;
 mod weights;
 
+pub use self::clip::ClipModel;
 pub use self::image_encoder::{ImageEncoder, ImageEncoderKind};
 pub use self::mlp::{Mlp, MlpConfig};
 pub use self::projection_head::{ProjectionHead, ProjectionHeadConfig, ProjectionKind};

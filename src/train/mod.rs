@@ -1,5 +1,6 @@
 //! Training: the assignments' loops, progress display, loss history, checkpoints.
 mod checkpoint;
+mod clip_training;
 mod config;
 mod history;
 mod progress;
@@ -7,6 +8,9 @@ mod shapes_training;
 mod stl10_training;
 
 pub use self::checkpoint::{load_checkpoint, save_checkpoint};
+pub use self::clip_training::{
+    clip_image_embeddings, load_images_u8, train_clip, ClipLossFn, ClipTrainConfig,
+};
 pub use self::config::TrainConfig;
 pub use self::history::History;
 pub use self::progress::Progress;

@@ -3,6 +3,7 @@ mod figure;
 mod image;
 mod line_plot;
 mod nn_grid;
+mod retrieval_grid;
 
 pub use self::figure::{Display, Figure};
 pub use self::image::{
@@ -11,3 +12,4 @@ pub use self::image::{
 };
 pub use self::line_plot::{LinePlot, Series};
 pub use self::nn_grid::{nn_grid, shapes_nn_grid};
+pub use self::retrieval_grid::retrieval_grid;
