@@ -206,35 +206,45 @@ fn an_unreadable_notebook_is_a_clear_error() {
     );
 }
 
-#[test]
-fn shapes_assignment_runs_end_to_end_in_quick_mode() {
+/// Runs `source` with `replearn-grade run` in quick mode in a fresh folder
+/// (which it returns, with the executed notebook), asserting that it passes.
+fn run_quick(source: &str) -> (tempfile::TempDir, Value) {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("shapes.out.ipynb");
+    let out = dir.path().join("out.ipynb");
     let result = Command::new(env!("CARGO_BIN_EXE_replearn-grade"))
         .args(["run", "--timeout", "300", "-o"])
         .arg(&out)
-        .arg(root().join("notebooks/01_shapes_source.ipynb"))
+        .arg(root().join(source))
         .env("REPLEARN_QUICK", "1")
+        .env_remove("REPLEARN_DATA")
         .current_dir(dir.path())
         .output()
         .expect("replearn-grade runs");
     let stderr = String::from_utf8_lossy(&result.stderr);
-    assert!(result.status.success(), "shapes notebook failed:\n{stderr}");
-    let nb: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
-    let stdout_of = |id: &str| -> String {
-        cell_by_id(&nb, id)["outputs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|o| o["name"] == "stdout")
-            .map(|o| text_of(&o["text"]))
-            .collect()
-    };
-    assert!(stdout_of("setup").contains("mode: quick"));
-    assert!(stdout_of("test-ae-loss").contains("value and gradient are right"));
-    assert!(stdout_of("test-contrastive-loss").contains("are right"));
-    assert!(stdout_of("test-contrastive-gradient").contains("gradient is right"));
-    let table = stdout_of("factor-table");
+    assert!(result.status.success(), "{source} failed:\n{stderr}");
+    let nb = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    (dir, nb)
+}
+
+/// Everything cell `id` printed to stdout.
+fn stdout_of(nb: &Value, id: &str) -> String {
+    cell_by_id(nb, id)["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["name"] == "stdout")
+        .map(|o| text_of(&o["text"]))
+        .collect()
+}
+
+#[test]
+fn shapes_assignment_runs_end_to_end_in_quick_mode() {
+    let (dir, nb) = run_quick("notebooks/01_shapes_source.ipynb");
+    assert!(stdout_of(&nb, "setup").contains("mode: quick"));
+    assert!(stdout_of(&nb, "test-ae-loss").contains("value and gradient are right"));
+    assert!(stdout_of(&nb, "test-contrastive-loss").contains("are right"));
+    assert!(stdout_of(&nb, "test-contrastive-gradient").contains("gradient is right"));
+    let table = stdout_of(&nb, "factor-table");
     for row in [
         "| random (untrained) |",
         "| autoencoder |",
@@ -261,7 +271,7 @@ fn shapes_assignment_runs_end_to_end_in_quick_mode() {
             .exists(),
         "checkpoint not written"
     );
-    assert!(stdout_of("theory-groups").contains("tight: diameters"));
+    assert!(stdout_of(&nb, "theory-groups").contains("tight: diameters"));
 }
 
 /// `student` is what `assign` makes of `source` today, leaks none of `leaks`,
@@ -330,33 +340,11 @@ fn stl10_student_version_is_current_and_first_fails_at_a_fixme() {
 
 #[test]
 fn stl10_assignment_runs_end_to_end_in_quick_mode_on_the_stand_in() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("stl10.out.ipynb");
-    let result = Command::new(env!("CARGO_BIN_EXE_replearn-grade"))
-        .args(["run", "--timeout", "300", "-o"])
-        .arg(&out)
-        .arg(root().join("notebooks/02_stl10_source.ipynb"))
-        .env("REPLEARN_QUICK", "1")
-        .env_remove("REPLEARN_DATA")
-        .current_dir(dir.path())
-        .output()
-        .expect("replearn-grade runs");
-    let stderr = String::from_utf8_lossy(&result.stderr);
-    assert!(result.status.success(), "STL-10 notebook failed:\n{stderr}");
-    let nb: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
-    let stdout_of = |id: &str| -> String {
-        cell_by_id(&nb, id)["outputs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|o| o["name"] == "stdout")
-            .map(|o| text_of(&o["text"]))
-            .collect()
-    };
+    let (dir, nb) = run_quick("notebooks/02_stl10_source.ipynb");
     assert!(
-        stdout_of("data").contains("offline stand-in"),
+        stdout_of(&nb, "data").contains("offline stand-in"),
         "{}",
-        stdout_of("data")
+        stdout_of(&nb, "data")
     );
     assert!(
         dir.path()
@@ -367,12 +355,12 @@ fn stl10_assignment_runs_end_to_end_in_quick_mode_on_the_stand_in() {
     for id in ["encoder", "decoder", "ae-step", "classifier-step"] {
         let test = format!("test-{id}");
         assert!(
-            stdout_of(&test).contains("correct"),
+            stdout_of(&nb, &test).contains("correct"),
             "{test}: {}",
-            stdout_of(&test)
+            stdout_of(&nb, &test)
         );
     }
-    let results = stdout_of("results");
+    let results = stdout_of(&nb, "results");
     for method in [
         "I: frozen autoencoder encoder",
         "II: encoder trained with the labels",
@@ -420,33 +408,11 @@ fn clip_student_version_is_current_and_first_fails_at_a_fixme() {
 
 #[test]
 fn clip_assignment_runs_end_to_end_in_quick_mode_on_captioned_shapes() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("clip.out.ipynb");
-    let result = Command::new(env!("CARGO_BIN_EXE_replearn-grade"))
-        .args(["run", "--timeout", "300", "-o"])
-        .arg(&out)
-        .arg(root().join("notebooks/03_clip_source.ipynb"))
-        .env("REPLEARN_QUICK", "1")
-        .env_remove("REPLEARN_DATA")
-        .current_dir(dir.path())
-        .output()
-        .expect("replearn-grade runs");
-    let stderr = String::from_utf8_lossy(&result.stderr);
-    assert!(result.status.success(), "CLIP notebook failed:\n{stderr}");
-    let nb: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
-    let stdout_of = |id: &str| -> String {
-        cell_by_id(&nb, id)["outputs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|o| o["name"] == "stdout")
-            .map(|o| text_of(&o["text"]))
-            .collect()
-    };
+    let (dir, nb) = run_quick("notebooks/03_clip_source.ipynb");
     assert!(
-        stdout_of("data").contains("captioned shapes"),
+        stdout_of(&nb, "data").contains("captioned shapes"),
         "{}",
-        stdout_of("data")
+        stdout_of(&nb, "data")
     );
     assert!(
         dir.path()
@@ -459,10 +425,14 @@ fn clip_assignment_runs_end_to_end_in_quick_mode_on_captioned_shapes() {
         ("test-clip-loss", "clip_loss: correct"),
         ("test-retrieve", "retrieve: correct"),
     ] {
-        assert!(stdout_of(id).contains(says), "{id}: {}", stdout_of(id));
+        assert!(
+            stdout_of(&nb, id).contains(says),
+            "{id}: {}",
+            stdout_of(&nb, id)
+        );
     }
     // The pre-trained text encoder ranks the two dog sentences closest.
-    let similarities = stdout_of("text-encoder");
+    let similarities = stdout_of(&nb, "text-encoder");
     let first: Vec<f64> = similarities
         .lines()
         .next()
@@ -474,11 +444,11 @@ fn clip_assignment_runs_end_to_end_in_quick_mode_on_captioned_shapes() {
         .collect();
     assert!(first[1] > first[0] + 0.2, "{similarities}");
     assert!(
-        stdout_of("recall").contains("recall@10: "),
+        stdout_of(&nb, "recall").contains("recall@10: "),
         "{}",
-        stdout_of("recall")
+        stdout_of(&nb, "recall")
     );
-    assert!(stdout_of("probe").contains("linear probe on the STL-10 stand-in: test accuracy"));
+    assert!(stdout_of(&nb, "probe").contains("linear probe on the STL-10 stand-in: test accuracy"));
     let grid = output_data(cell_by_id(&nb, "retrieval"), "image/svg+xml")
         .map(text_of)
         .expect("retrieval grid");

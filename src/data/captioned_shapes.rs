@@ -2,7 +2,7 @@
 //! layout. Each image shows one shape; its captions name the colour, the shape,
 //! the size and where it is ("a red triangle in the upper left").
 use super::{CaptionedImage, Flickr8k, ShapeFactors, Shapes, ShapesConfig};
-use crate::{Error, Result};
+use crate::Result;
 use std::path::Path;
 
 /// What [`write_captioned_shapes`] writes.
@@ -108,13 +108,7 @@ pub fn flickr8k_or_captioned_shapes(
         return Ok((Flickr8k::load(real)?, false));
     }
     let dir = stand_in.as_ref();
-    let marker = dir.join("stand_in.json");
-    let wanted =
-        serde_json::to_string(config).map_err(|e| Error::InvalidArgument(e.to_string()))?;
-    if std::fs::read_to_string(&marker).ok().as_deref() != Some(wanted.as_str()) {
-        write_captioned_shapes(dir, config)?;
-        std::fs::write(&marker, &wanted).map_err(|e| Error::io(&marker, e))?;
-    }
+    super::data_dir::write_stand_in_once(dir, config, |d, c| write_captioned_shapes(d, c))?;
     Ok((Flickr8k::load(dir)?, true))
 }
 

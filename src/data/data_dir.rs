@@ -1,5 +1,6 @@
 //! Where data sets are read from and stand-ins written to.
-use std::path::PathBuf;
+use crate::{Error, Result};
+use std::path::{Path, PathBuf};
 
 /// The data folder: `$REPLEARN_DATA` when set; else `../data` when that is the
 /// repository's data folder (a notebook running in `notebooks/`); else `data`
@@ -14,4 +15,21 @@ pub fn data_dir() -> PathBuf {
     } else {
         PathBuf::from("data")
     }
+}
+
+/// Writes a stand-in data set into `dir` with `write`, unless `dir` already holds
+/// one made with the same `config` (recorded in `dir/stand_in.json`).
+pub(crate) fn write_stand_in_once<C: serde::Serialize>(
+    dir: &Path,
+    config: &C,
+    write: impl FnOnce(&Path, &C) -> Result<()>,
+) -> Result<()> {
+    let marker = dir.join("stand_in.json");
+    let wanted =
+        serde_json::to_string(config).map_err(|e| Error::InvalidArgument(e.to_string()))?;
+    if std::fs::read_to_string(&marker).ok().as_deref() != Some(wanted.as_str()) {
+        write(dir, config)?;
+        std::fs::write(&marker, wanted).map_err(|e| Error::io(&marker, e))?;
+    }
+    Ok(())
 }

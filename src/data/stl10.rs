@@ -295,13 +295,7 @@ pub fn stl10_or_stand_in(
         });
     }
     let dir = stand_in.as_ref();
-    let marker = dir.join("stand_in.json");
-    let wanted =
-        serde_json::to_string(config).map_err(|e| Error::InvalidArgument(e.to_string()))?;
-    if std::fs::read_to_string(&marker).ok().as_deref() != Some(wanted.as_str()) {
-        write_stl10_stand_in(dir, config)?;
-        write_file(&marker, wanted.as_bytes())?;
-    }
+    super::data_dir::write_stand_in_once(dir, config, |d, c| write_stl10_stand_in(d, c))?;
     Ok(Stl10Source {
         dir: dir.to_path_buf(),
         stand_in: true,

@@ -1,9 +1,8 @@
 //! Text-to-image retrieval shown as a grid of the retrieved images under the query.
 use super::figure::Figure;
-use super::image::{make_grid, tensor_to_image, GridConfig};
+use super::image::{image_figure, make_grid, GridConfig};
 use crate::{Error, Result};
 use base64::Engine;
-use image::ImageEncoder;
 use tch::Tensor;
 
 /// The query as a title over the images `[K, 3, H, W]` (best match first, read
@@ -26,15 +25,10 @@ pub fn retrieval_grid(query: &str, images: &Tensor, ncols: usize, scale: usize) 
             scale: scale.max(1),
         },
     )?;
-    let img = tensor_to_image(&grid)?;
-    let mut png = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut png).write_image(
-        img.as_raw(),
-        img.width(),
-        img.height(),
-        image::ExtendedColorType::Rgb8,
-    )?;
-    let (w, h, title) = (img.width(), img.height(), 30);
+    let Figure::Png(png) = image_figure(&grid)? else {
+        unreachable!("image_figure encodes a PNG")
+    };
+    let (w, h, title) = (grid.size()[2], grid.size()[1], 30);
     let escaped = query
         .replace('&', "&amp;")
         .replace('<', "&lt;")
