@@ -20,7 +20,14 @@ use tch::nn::{self, Module};
 
 const USAGE: &str = "usage: stl10_probes (--data DIR | --stand-in DIR) [--epochs N]";
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e}");
+        std::process::exit(2);
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let value = |flag: &str| {
         args.iter()

@@ -67,11 +67,12 @@ pub fn homography(from: [(f64, f64); 4], to: [(f64, f64); 4]) -> Mat3 {
             .max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))
             .expect("rows");
         a.swap(col, pivot);
-        for row in 0..8 {
+        let pivot_row = a[col];
+        for (row, values) in a.iter_mut().enumerate() {
             if row != col {
-                let f = a[row][col] / a[col][col];
-                for k in col..9 {
-                    a[row][k] -= f * a[col][k];
+                let f = values[col] / pivot_row[col];
+                for (v, p) in values[col..].iter_mut().zip(&pivot_row[col..]) {
+                    *v -= f * p;
                 }
             }
         }

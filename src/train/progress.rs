@@ -76,11 +76,7 @@ impl Progress {
 
     /// The text of a progress line, e.g. `train 30/100 (30%) loss 0.1234, 12.5 it/s`.
     pub fn line(&self) -> String {
-        let pct = if self.total == 0 {
-            100
-        } else {
-            self.done * 100 / self.total
-        };
+        let pct = (self.done * 100).checked_div(self.total).unwrap_or(100);
         let loss = self
             .last_loss
             .map(|l| format!(" loss {l:.4},"))
