@@ -14,6 +14,11 @@ use replearn_kernel::{assign::check_source, paths, warm};
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// rust-analyzer inside evcxr spends about a tenth of a kernel start in glibc's
+/// allocator; mimalloc is the allocator rust-analyzer itself ships with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USAGE: &str = "usage:
   replearn-grade run NOTEBOOK.ipynb [-o OUT.ipynb] [--timeout SECONDS] [--keep-going] [--timings]
       Run every code cell with the kernel's start-up; write the outputs to OUT
