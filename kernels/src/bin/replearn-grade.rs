@@ -14,8 +14,9 @@ use replearn_kernel::{assign::check_source, paths, warm};
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// rust-analyzer inside evcxr spends about a tenth of a kernel start in glibc's
-/// allocator; mimalloc is the allocator rust-analyzer itself ships with.
+/// rust-analyzer inside evcxr spends about a tenth of a start in glibc's
+/// allocator; mimalloc is what rust-analyzer ships with, and what
+/// `replearn-kernel` already gets from evcxr_jupyter (its default feature).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -6,11 +6,6 @@ use anyhow::{Context, Result};
 use replearn_kernel::{kernelspec, paths, session::Session, startup};
 use std::path::PathBuf;
 
-/// rust-analyzer inside evcxr spends about a tenth of a kernel start in glibc's
-/// allocator; mimalloc is the allocator rust-analyzer itself ships with.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> Result<()> {
     replearn_kernel::child::runtime_hook();
     let args: Vec<String> = std::env::args().collect();
