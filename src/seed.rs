@@ -4,3 +4,15 @@
 pub fn seed(seed: u64) {
     tch::manual_seed(seed as i64);
 }
+
+/// Seeds libtorch's global generator for a test and holds a lock until the
+/// guard drops: tests run in parallel threads of one process and share that
+/// generator, so without the lock another test's draws land between our seed
+/// and our initialisation, and "seeded" results depend on scheduling.
+#[cfg(test)]
+pub(crate) fn seeded_test(seed: i64) -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let guard = LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    tch::manual_seed(seed);
+    guard
+}

@@ -84,7 +84,7 @@ mod tests {
 
     #[test]
     fn residual_head_matches_its_formula_and_linear_head_is_one_layer() {
-        tch::manual_seed(0);
+        let _rng = crate::seed::seeded_test(0);
         let vs = nn::VarStore::new(Device::Cpu);
         let head = ProjectionHead::new(
             &vs.root(),

@@ -332,7 +332,7 @@ mod tests {
 
     #[test]
     fn padding_does_not_change_a_sentences_states() {
-        tch::manual_seed(0);
+        let _rng = crate::seed::seeded_test(0);
         let vs = nn::VarStore::new(Device::Cpu);
         let c = BertConfig {
             vocab_size: 50,

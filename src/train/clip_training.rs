@@ -198,7 +198,7 @@ mod tests {
 
     #[test]
     fn clip_learns_to_match_captioned_shapes() {
-        tch::manual_seed(0);
+        let _rng = crate::seed::seeded_test(0);
         let dir = tempfile::tempdir().unwrap();
         let (data, _) = flickr8k_or_captioned_shapes(
             dir.path().join("none"),

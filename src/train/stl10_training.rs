@@ -195,7 +195,7 @@ mod tests {
 
     #[test]
     fn autoencoder_loss_falls_on_the_stand_in() {
-        tch::manual_seed(0);
+        let _rng = crate::seed::seeded_test(0);
         let (_dir, unlabeled, _, _) = stand_in();
         let vs = nn::VarStore::new(Device::Cpu);
         let cfg = Stl10AutoencoderConfig::default();
@@ -225,7 +225,7 @@ mod tests {
         let (_dir, _, train, test) = stand_in();
         let cfg = Stl10AutoencoderConfig::default();
         for supervised in [false, true] {
-            tch::manual_seed(2);
+            let _rng = crate::seed::seeded_test(2);
             let encoder_vs = nn::VarStore::new(Device::Cpu);
             let enc = Stl10Encoder::new(&encoder_vs.root(), &cfg);
             let before: Vec<Tensor> = encoder_vs
@@ -276,7 +276,7 @@ mod tests {
 
     #[test]
     fn a_head_on_a_frozen_random_encoder_fits_the_training_images() {
-        tch::manual_seed(3);
+        let _rng = crate::seed::seeded_test(3);
         let (_dir, _, train, _) = stand_in();
         let cfg = Stl10AutoencoderConfig::default();
         let enc_vs = nn::VarStore::new(Device::Cpu);
