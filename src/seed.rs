@@ -10,9 +10,9 @@ pub fn seed(seed: u64) {
 /// generator, so without the lock another test's draws land between our seed
 /// and our initialisation, and "seeded" results depend on scheduling.
 #[cfg(test)]
-pub(crate) fn seeded_test(seed: i64) -> std::sync::MutexGuard<'static, ()> {
+pub(crate) fn seeded_test(value: u64) -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let guard = LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    tch::manual_seed(seed);
+    seed(value);
     guard
 }
