@@ -25,8 +25,9 @@ BINARIES := replearn-kernel replearn-grade
 
 .PHONY: lab test setup venv rust-src binaries kernel bench stl10-probes shapes-factor-table gradescope data-stl10 clean-kernel-cache
 
+# A spare kernel starts first (it ends with JupyterLab), so the first notebook opens at once.
 lab: setup
-	cd notebooks && jupyter lab --notebook-dir=$(ROOT)/notebooks
+	cd notebooks && replearn-kernel prestart --watch $$$$ && exec jupyter lab --notebook-dir=$(ROOT)/notebooks $(LAB_ARGS)
 
 test: setup
 	$(CARGO_TEST)

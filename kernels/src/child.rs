@@ -33,6 +33,7 @@ pub fn runtime_hook() {
         if std::env::var_os("REPLEARN_MARK_FAILURES").is_some() {
             mark_events();
         }
+        crate::pool::follow_cwd_fifo();
     }
     evcxr::runtime_hook();
 }

@@ -17,6 +17,8 @@ pub struct BuildDirs {
     pub template: PathBuf,
     /// Where live sessions are (`.../sessions/<pid>-<n>`).
     pub sessions: PathBuf,
+    /// Where spare kernels wait (see [`crate::pool`]).
+    pub pool: PathBuf,
 }
 
 /// Marks a finished template; holds the fingerprint of what it was built from.
@@ -30,6 +32,7 @@ impl BuildDirs {
         BuildDirs {
             template: base.join("template"),
             sessions: base.join("sessions"),
+            pool: base.join("pool"),
         }
     }
 

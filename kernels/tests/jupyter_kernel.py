@@ -4,12 +4,20 @@ Run by kernels/tests/jupyter.rs with the venv's Python. Checks:
   1. nbclient executes notebooks/00_welcome.ipynb on the kernel, and the image
      cell shows a PNG of the expected size and colours;
   2. the kernel's child process (where cells run) has libtorch_cuda.so mapped,
-     and replearn::device() agrees with libtorch about CUDA.
+     and replearn::device() agrees with libtorch about CUDA;
+  3. a kernel started while a spare is ready is served by the spare (cells run
+     under the spare, not under the process Jupyter started), in the folder
+     Jupyter asked for; interrupting works through the proxy; killing the
+     kernel Jupyter started ends the spare.
 """
 import base64
-import io
+import os
+import signal
 import struct
+import subprocess
 import sys
+import tempfile
+import time
 import zlib
 from pathlib import Path
 
@@ -89,8 +97,59 @@ def check_cuda_backend_loaded():
         km.shutdown_kernel(now=True)
 
 
+def parent_pid(pid):
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def running(pid):
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in ("Z", "X")
+
+
+def check_spare_kernel():
+    # The spare ends with this process (prestart watches its parent).
+    subprocess.run([str(ROOT / ".venv/bin/replearn-kernel"), "prestart", "--wait"], check=True,
+                   env=dict(os.environ, REPLEARN_KERNEL_POOL="1"))
+    folder = tempfile.mkdtemp(prefix="replearn-spare-")
+    km, kc = start_new_kernel(kernel_name="replearn", startup_timeout=120, cwd=folder)
+    launcher = km.provisioner.process.pid
+    try:
+        child, errors, _ = run_cell(kc, "std::process::id()")
+        assert not errors, errors
+        spare = parent_pid(int(child))
+        assert spare != launcher, "cells run under the kernel Jupyter started: no spare served it"
+        cwd, errors, _ = run_cell(kc, "std::env::current_dir().unwrap().display().to_string()")
+        assert not errors and cwd == f'"{folder}"', (cwd, errors)
+        total, errors, _ = run_cell(kc, "let t = Tensor::arange(12, (Kind::Float, device())).reshape([3, 4]);\nt.sum(Kind::Float).double_value(&[])")
+        assert not errors and total == "66.0", (total, errors)
+        msg_id = kc.execute("std::thread::sleep(std::time::Duration::from_secs(300));")
+        time.sleep(3)
+        km.interrupt_kernel()
+        deadline = time.time() + 60
+        while True:
+            msg = kc.get_iopub_msg(timeout=max(1, deadline - time.time()))
+            if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status" \
+                    and msg["content"]["execution_state"] == "idle":
+                break
+        two, errors, _ = run_cell(kc, "1 + 1")
+        assert not errors and two == "2", (two, errors)
+        os.kill(launcher, signal.SIGKILL)
+        deadline = time.time() + 30
+        while running(spare) and time.time() < deadline:
+            time.sleep(0.2)
+        assert not running(spare), "the spare outlived the kernel Jupyter started"
+        print(f"a spare served the kernel in {folder}; interrupt passed through; the spare ended with it")
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
 if __name__ == "__main__":
     check_cuda_backend_loaded()
+    check_spare_kernel()
     check_welcome_notebook()
     print("jupyter kernel checks passed")
     sys.exit(0)

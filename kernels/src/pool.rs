@@ -1,0 +1,553 @@
+//! A spare kernel, started ahead, so that opening a notebook does not wait.
+//!
+//! Most of an evcxr kernel's start is rust-analyzer reading std, tch and the
+//! rest of replearn's dependencies into memory, and rustc's first look at
+//! tch; evcxr keeps none of it on disk. So every kernel start also starts a
+//! *spare*: `replearn-kernel` on ports and a key of its own, which runs the
+//! start-up script and a first tensor cell, then waits. The next kernel
+//! Jupyter starts takes the spare over: it sends the notebook's folder, gets
+//! the spare's ports and key back, and passes Jupyter's messages to it
+//! ([`crate::wire::proxy`]), re-signing each one.
+//!
+//! Files, in `<cache>/evcxr/<checkout>/pool/<library fingerprint>-<environment>/`:
+//! `<pid>.warming` while a spare starts; `<pid>.ready`, holding the path of
+//! its Unix socket, once it can be taken. A spare ends when its notebook's
+//! kernel ends, when the process it watches (the Jupyter server) ends, when
+//! its folder is removed (the library changed), or after
+//! `REPLEARN_KERNEL_POOL_IDLE_S` seconds untaken (default 4 hours).
+//! `REPLEARN_KERNEL_POOL` is how many spares to keep (default: see [`size`];
+//! 0 turns the pool off).
+use crate::paths::short_hash;
+use crate::session::{fingerprint, BuildDirs};
+use crate::wire::ConnectionInfo;
+use anyhow::{Context, Result};
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::ffi::OsStringExt;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// How many spares to keep (`0` turns the pool off).
+pub const POOL_ENV: &str = "REPLEARN_KERNEL_POOL";
+/// Seconds a spare waits to be taken before it ends.
+pub const IDLE_ENV: &str = "REPLEARN_KERNEL_POOL_IDLE_S";
+/// Set in a spare: its pool folder.
+pub const SPARE_ENV: &str = "REPLEARN_POOL_SPARE";
+/// Set in a spare: the process whose end ends the spare.
+pub const WATCH_ENV: &str = "REPLEARN_POOL_WATCH_PID";
+/// Set in a spare's child: the FIFO that tells it the notebook's folder.
+pub const CWD_FIFO_ENV: &str = "REPLEARN_CWD_FIFO";
+
+/// Run in the spare after the start-up script: rust-analyzer works out a
+/// tensor's type once (seconds), so the notebook's first tensor cell does not.
+/// The variable is dropped, so the notebook starts with none.
+pub const WARM_UP: &str = "let replearn_warm_up = Tensor::arange(12, (Kind::Float, device())).reshape([3, 4]);\ndrop(replearn_warm_up);\n";
+
+/// How many spares to keep: `REPLEARN_KERNEL_POOL`, else 2 on a machine
+/// with 16 GiB of memory or more (two notebooks opened together both start
+/// at once) and 1 below (a spare holds about 1.6 GB).
+pub fn size() -> usize {
+    if let Some(n) = std::env::var(POOL_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+    {
+        return n;
+    }
+    let total_kib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .unwrap_or(0);
+    if total_kib >= 15 * (1 << 20) {
+        2
+    } else {
+        1
+    }
+}
+
+/// Variables that differ between kernels of one Jupyter server and do not
+/// change what a kernel does; every other variable must match for a spare to
+/// serve a notebook.
+fn ignored_variable(name: &str) -> bool {
+    name.starts_with("JPY_")
+        || name.starts_with("IPY_")
+        || name.starts_with("REPLEARN_POOL_")
+        || name.starts_with(POOL_ENV)
+        || matches!(name, "PWD" | "OLDPWD" | "SHLVL" | "_")
+}
+
+/// A hash of the environment a kernel starts with (see [`ignored_variable`]).
+pub fn environment_key(env: &[(OsString, OsString)]) -> String {
+    let mut kept: Vec<_> = env
+        .iter()
+        .filter(|(k, _)| !ignored_variable(&k.to_string_lossy()))
+        .collect();
+    kept.sort();
+    let mut data = Vec::new();
+    for (k, v) in kept {
+        data.extend_from_slice(k.as_encoded_bytes());
+        data.push(b'=');
+        data.extend_from_slice(v.as_encoded_bytes());
+        data.push(0);
+    }
+    short_hash(&data)
+}
+
+/// Whether process `pid` is running (a zombie is not).
+pub fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next())
+            .is_some_and(|state| state != 'Z' && state != 'X'),
+        Err(_) => false,
+    }
+}
+
+/// The spares of one checkout, library version and environment.
+#[derive(Debug, Clone)]
+pub struct Pool {
+    pub dir: PathBuf,
+}
+
+/// A spare that was taken: its connection, and the socket whose end means
+/// the spare has ended (and whose closing ends the spare).
+pub struct Taken {
+    pub pid: u32,
+    pub kernel: ConnectionInfo,
+    pub link: UnixStream,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct TakeRequest {
+    cwd: PathBuf,
+}
+
+impl Pool {
+    /// The pool for this checkout's current library and this environment.
+    /// Pools of older library versions are removed, which ends their spares.
+    pub fn for_root(root: &Path, env: &[(OsString, OsString)]) -> Result<Pool> {
+        let library = fingerprint(root)?;
+        let pools = BuildDirs::for_root(root).pool;
+        let dir = pools.join(format!("{library}-{}", environment_key(env)));
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .with_context(|| format!("creating {}", dir.display()))?;
+        if let Ok(entries) = std::fs::read_dir(&pools) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if !name.starts_with(&library) {
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+        Ok(Pool { dir })
+    }
+
+    /// Spares that are starting and spares that can be taken, by pid;
+    /// entries of ended processes are removed.
+    fn spares(&self) -> (Vec<u32>, Vec<u32>) {
+        let (mut warming, mut ready) = (Vec::new(), Vec::new());
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return (warming, ready);
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let (Some(stem), Some(ext)) = (path.file_stem(), path.extension()) else {
+                continue;
+            };
+            let Ok(pid) = stem.to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let list = match ext.to_str() {
+                Some("warming") => &mut warming,
+                Some("ready") => &mut ready,
+                _ => continue,
+            };
+            if alive(pid) {
+                list.push(pid);
+            } else {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+        (warming, ready)
+    }
+
+    /// Starts spares until `want` are starting or ready. A spare ends when
+    /// process `watch` does. Returns how many it started.
+    pub fn fill(&self, want: usize, watch: u32, env: &[(OsString, OsString)]) -> Result<usize> {
+        let lock = std::fs::File::create(self.dir.join("lock"))?;
+        // SAFETY: flock on a file this function owns; released when it closes.
+        if unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) } != 0 {
+            anyhow::bail!("locking {}", self.dir.display());
+        }
+        let (warming, ready) = self.spares();
+        let mut started = 0;
+        for _ in warming.len() + ready.len()..want {
+            self.start_spare(watch, env)?;
+            started += 1;
+        }
+        Ok(started)
+    }
+
+    fn start_spare(&self, watch: u32, env: &[(OsString, OsString)]) -> Result<()> {
+        let exe = std::env::current_exe().context("finding replearn-kernel")?;
+        let kernel = ConnectionInfo::fresh_local()?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let connection = self.dir.join(format!("spare-{nanos}.json"));
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&connection)
+            .and_then(|mut f| f.write_all(serde_json::to_string(&kernel)?.as_bytes()))
+            .with_context(|| format!("writing {}", connection.display()))?;
+        let log_path = self.dir.join("spares.log");
+        let long = std::fs::metadata(&log_path).is_ok_and(|m| m.len() > 1 << 20);
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(!long)
+            .write(true)
+            .truncate(long)
+            .open(&log_path)?;
+        let mut command = std::process::Command::new(exe);
+        command
+            .arg("--control_file")
+            .arg(&connection)
+            .env_clear()
+            .envs(env.iter().cloned())
+            .env(SPARE_ENV, &self.dir)
+            .env(WATCH_ENV, watch.to_string())
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log);
+        // SAFETY: setsid is async-signal-safe. A session of its own keeps
+        // the spare out of the signals sent to the kernel that started it.
+        unsafe {
+            command.pre_exec(|| {
+                libc::setsid();
+                Ok(())
+            });
+        }
+        let child = command.spawn().context("starting a spare kernel")?;
+        std::fs::write(self.dir.join(format!("{}.warming", child.id())), "")?;
+        Ok(())
+    }
+
+    /// Takes a ready spare and moves it to `cwd`. When only starting spares
+    /// exist, waits for one up to `wait`. `None` when there is none.
+    pub fn take(&self, cwd: &Path, wait: Duration) -> Option<Taken> {
+        let deadline = Instant::now() + wait;
+        loop {
+            let (warming, ready) = self.spares();
+            for pid in ready {
+                if let Some(taken) = self.try_take(pid, cwd) {
+                    return Some(taken);
+                }
+            }
+            if warming.is_empty() || Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Waits until every spare has started and one can be taken; fails when
+    /// none is starting.
+    pub fn wait_ready(&self, limit: Duration) -> Result<()> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let (warming, ready) = self.spares();
+            if warming.is_empty() && !ready.is_empty() {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                !warming.is_empty() || !ready.is_empty(),
+                "no spare kernel is starting: its log is {}",
+                self.dir.join("spares.log").display()
+            );
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "no spare kernel was ready after {} s: its log is {}",
+                limit.as_secs(),
+                self.dir.join("spares.log").display()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn try_take(&self, pid: u32, cwd: &Path) -> Option<Taken> {
+        let socket = std::fs::read_to_string(self.dir.join(format!("{pid}.ready"))).ok()?;
+        let mut link = UnixStream::connect(socket.trim()).ok()?;
+        link.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
+        let request = serde_json::to_string(&TakeRequest {
+            cwd: cwd.to_path_buf(),
+        })
+        .ok()?;
+        writeln!(link, "{request}").ok()?;
+        let mut reply = String::new();
+        BufReader::new(&link).read_line(&mut reply).ok()?;
+        let kernel: ConnectionInfo = serde_json::from_str(&reply).ok()?;
+        link.set_read_timeout(None).ok()?;
+        Some(Taken { pid, kernel, link })
+    }
+}
+
+/// `<tmp>/replearn-<uid>/`, private to this user: where spares' sockets are
+/// (a socket's path must be short, and the cache folder can be deep).
+fn socket_dir() -> Result<PathBuf> {
+    // SAFETY: getuid cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let dir = std::env::temp_dir().join(format!("replearn-{uid}"));
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .with_context(|| format!("creating {}", dir.display()))?;
+    let meta = std::fs::metadata(&dir)?;
+    anyhow::ensure!(
+        meta.uid() == uid && meta.mode() & 0o077 == 0,
+        "{} belongs to someone else or is open to others; remove it",
+        dir.display()
+    );
+    Ok(dir)
+}
+
+/// The spare's side, run on a thread beside evcxr's kernel: waits until the
+/// kernel answers, offers it, hands it to the kernel that takes it, and asks
+/// it to shut down when that kernel ends (or when the spare is not wanted).
+pub fn serve_spare(pool_dir: PathBuf, kernel: ConnectionInfo, cwd_fifo: PathBuf) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return eprintln!("spare {}: {e}", std::process::id()),
+    };
+    let pid = std::process::id();
+    let warming = pool_dir.join(format!("{pid}.warming"));
+    let ready = pool_dir.join(format!("{pid}.ready"));
+    let outcome = offer(&runtime, &pool_dir, &kernel, &cwd_fifo, &ready);
+    let _ = std::fs::remove_file(&warming);
+    let _ = std::fs::remove_file(&ready);
+    if let Err(e) = outcome {
+        eprintln!("spare {pid}: {e:#}");
+    }
+    if let Err(e) = runtime.block_on(crate::wire::request_shutdown(&kernel)) {
+        eprintln!("spare {pid}: asking the kernel to shut down: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn offer(
+    runtime: &tokio::runtime::Runtime,
+    pool_dir: &Path,
+    kernel: &ConnectionInfo,
+    cwd_fifo: &Path,
+    ready: &Path,
+) -> Result<()> {
+    let pid = std::process::id();
+    let watch = std::env::var(WATCH_ENV)
+        .ok()
+        .and_then(|p| p.parse::<u32>().ok());
+    runtime.block_on(async {
+        tokio::select! {
+            r = crate::wire::wait_until_answering(kernel, Duration::from_secs(900)) => r,
+            _ = ended(watch) => anyhow::bail!("the process it was started for ended"),
+        }
+    })?;
+    let socket = socket_dir()?.join(format!("{pid}.sock"));
+    let _ = std::fs::remove_file(&socket);
+    let listener =
+        UnixListener::bind(&socket).with_context(|| format!("binding {}", socket.display()))?;
+    listener.set_nonblocking(true)?;
+    crate::notebook::write_atomic(ready, socket.to_string_lossy().as_bytes())
+        .context("the pool folder is gone (the library changed)")?;
+    let _ = std::fs::remove_file(pool_dir.join(format!("{pid}.warming")));
+    let idle = Duration::from_secs(
+        std::env::var(IDLE_ENV)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(4 * 3600),
+    );
+    let since = Instant::now();
+    let link = loop {
+        match listener.accept() {
+            Ok((link, _)) => break link,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e.into()),
+        }
+        if watch.is_some_and(|w| !alive(w)) || since.elapsed() > idle || !ready.exists() {
+            let _ = std::fs::remove_file(&socket);
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // Taken: nobody else may take it.
+    let _ = std::fs::remove_file(ready);
+    let _ = std::fs::remove_file(&socket);
+    drop(listener);
+    link.set_nonblocking(false)?;
+    link.set_read_timeout(Some(Duration::from_secs(20)))?;
+    let mut reader = BufReader::new(&link);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let request: TakeRequest = serde_json::from_str(&line).context("reading the take request")?;
+    if let Err(e) = move_to(&request.cwd, cwd_fifo) {
+        eprintln!(
+            "spare {pid}: could not move to {}: {e:#}; cells run in {}",
+            request.cwd.display(),
+            std::env::current_dir().unwrap_or_default().display()
+        );
+    }
+    writeln!(&link, "{}", serde_json::to_string(kernel)?)?;
+    link.set_read_timeout(None)?;
+    // The taking kernel holds the other end until it ends.
+    let mut rest = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut reader, &mut rest);
+    Ok(())
+}
+
+/// Returns when process `watch` has ended (never for `None`).
+async fn ended(watch: Option<u32>) {
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if watch.is_some_and(|w| !alive(w)) {
+            return;
+        }
+    }
+}
+
+/// Moves this process and evcxr's child (where cells run) to `dir`.
+fn move_to(dir: &Path, cwd_fifo: &Path) -> Result<()> {
+    std::env::set_current_dir(dir)?;
+    tell_child(dir, cwd_fifo)
+}
+
+/// Writes `dir` to the child's FIFO and waits until the child has moved there.
+fn tell_child(dir: &Path, cwd_fifo: &Path) -> Result<()> {
+    let ack = cwd_fifo.with_extension("ack");
+    let _ = std::fs::remove_file(&ack);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut fifo = loop {
+        // Non-blocking: fails until the child has the FIFO open for reading.
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(cwd_fifo)
+        {
+            Ok(f) => break f,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => return Err(e).context("the cells' process does not read its FIFO"),
+        }
+    };
+    fifo.write_all(dir.as_os_str().as_encoded_bytes())?;
+    drop(fifo);
+    while !ack.exists() {
+        anyhow::ensure!(Instant::now() < deadline, "the cells' process did not move");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok(())
+}
+
+/// In evcxr's child: waits on the FIFO named by [`CWD_FIFO_ENV`] and moves
+/// to each folder written to it, then writes `<fifo>.ack`.
+pub fn follow_cwd_fifo() {
+    let Some(fifo) = std::env::var_os(CWD_FIFO_ENV).map(PathBuf::from) else {
+        return;
+    };
+    std::thread::spawn(move || loop {
+        let Ok(bytes) = std::fs::read(&fifo) else {
+            return;
+        };
+        if bytes.is_empty() {
+            continue;
+        }
+        let dir = PathBuf::from(OsString::from_vec(bytes));
+        if std::env::set_current_dir(&dir).is_ok() {
+            let _ = std::fs::write(fifo.with_extension("ack"), b"");
+        }
+    });
+}
+
+/// Makes the FIFO through which a spare tells its child the notebook's folder.
+pub fn make_cwd_fifo(path: &Path) -> Result<()> {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())?;
+    // SAFETY: mkfifo reads a valid C string.
+    if unsafe { libc::mkfifo(c.as_ptr(), 0o600) } != 0 {
+        return Err(std::io::Error::last_os_error())
+            .with_context(|| format!("creating the FIFO {}", path.display()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(OsString, OsString)> {
+        pairs.iter().map(|(k, v)| (k.into(), v.into())).collect()
+    }
+
+    #[test]
+    fn environment_key_ignores_per_kernel_variables_only() {
+        let base = environment_key(&env(&[("PATH", "/bin"), ("HOME", "/h")]));
+        let reordered = environment_key(&env(&[("HOME", "/h"), ("PATH", "/bin")]));
+        let per_kernel = environment_key(&env(&[
+            ("PATH", "/bin"),
+            ("JPY_SESSION_NAME", "a.ipynb"),
+            ("HOME", "/h"),
+            ("PWD", "/x"),
+        ]));
+        let other = environment_key(&env(&[
+            ("PATH", "/bin"),
+            ("HOME", "/h"),
+            ("CUDA_VISIBLE_DEVICES", ""),
+        ]));
+        assert_eq!(base, reordered);
+        assert_eq!(base, per_kernel);
+        assert_ne!(base, other);
+    }
+
+    #[test]
+    fn alive_knows_this_process_and_not_an_ended_one() {
+        assert!(alive(std::process::id()));
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        assert!(!alive(pid));
+    }
+
+    #[test]
+    fn child_follows_the_fifo_to_a_new_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("cwd.fifo");
+        make_cwd_fifo(&fifo).unwrap();
+        let target = dir.path().join("notebooks");
+        std::fs::create_dir(&target).unwrap();
+        let script = format!(
+            "d=$(cat {fifo}) && cd \"$d\" && pwd > {out} && : > {ack}",
+            fifo = fifo.display(),
+            ack = fifo.with_extension("ack").display(),
+            out = dir.path().join("pwd").display()
+        );
+        let mut reader = std::process::Command::new("bash")
+            .args(["-c", &script])
+            .spawn()
+            .unwrap();
+        tell_child(&target, &fifo).unwrap();
+        reader.wait().unwrap();
+        let moved = std::fs::read_to_string(dir.path().join("pwd")).unwrap();
+        assert_eq!(moved.trim(), target.to_str().unwrap());
+    }
+}
