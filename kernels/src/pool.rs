@@ -327,10 +327,7 @@ fn socket_dir() -> Result<PathBuf> {
 /// kernel answers, offers it, hands it to the kernel that takes it, and asks
 /// it to shut down when that kernel ends (or when the spare is not wanted).
 pub fn serve_spare(pool_dir: PathBuf, kernel: ConnectionInfo, cwd_fifo: PathBuf) {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::wire::runtime() {
         Ok(r) => r,
         Err(e) => return eprintln!("spare {}: {e}", std::process::id()),
     };

@@ -98,31 +98,26 @@ impl Signer {
         Signer { mac }
     }
 
+    /// The MAC of `parts` (`None` when the key is empty).
+    fn mac_over(&self, parts: &[Bytes]) -> Option<Hmac<Sha256>> {
+        let mut mac = self.mac.clone()?;
+        for part in parts {
+            mac.update(part);
+        }
+        Some(mac)
+    }
+
     /// The hex signature of `parts` (empty when the key is empty).
     pub fn sign(&self, parts: &[Bytes]) -> String {
-        match &self.mac {
-            None => String::new(),
-            Some(mac) => {
-                let mut mac = mac.clone();
-                for part in parts {
-                    mac.update(part);
-                }
-                hex::encode(mac.finalize().into_bytes())
-            }
-        }
+        self.mac_over(parts)
+            .map_or_else(String::new, |mac| hex::encode(mac.finalize().into_bytes()))
     }
 
     /// Whether `signature` is right for `parts`.
     pub fn verify(&self, parts: &[Bytes], signature: &[u8]) -> bool {
-        match &self.mac {
+        match self.mac_over(parts) {
             None => true,
-            Some(mac) => {
-                let mut mac = mac.clone();
-                for part in parts {
-                    mac.update(part);
-                }
-                hex::decode(signature).is_ok_and(|s| mac.verify_slice(&s).is_ok())
-            }
+            Some(mac) => hex::decode(signature).is_ok_and(|s| mac.verify_slice(&s).is_ok()),
         }
     }
 }
@@ -161,6 +156,13 @@ pub fn resign(
     let mut frames = frames;
     frames[d + 1] = signature;
     Some(frames)
+}
+
+/// A single-threaded runtime for the pool's and the proxy's sockets.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
 }
 
 /// A signed message with the given type and content, as a client sends it.
@@ -290,12 +292,11 @@ pub async fn proxy(front: &ConnectionInfo, back: &ConnectionInfo) -> Result<()> 
         r = channels.pair(front_shell, back_shell) => r,
         r = channels.pair(front_stdin, back_stdin) => r,
         r = channels.pair(front_control, back_control) => r,
-        r = channels.clone().iopub(back_iopub, front_iopub) => r,
+        r = channels.iopub(back_iopub, front_iopub) => r,
         r = heartbeat(front_hb) => r,
     }
 }
 
-#[derive(Clone)]
 struct Channels {
     front: Signer,
     back: Signer,
@@ -327,7 +328,7 @@ impl Channels {
         }
     }
 
-    async fn iopub(self, mut back: zeromq::SubSocket, mut front: zeromq::PubSocket) -> Result<()> {
+    async fn iopub(&self, mut back: zeromq::SubSocket, mut front: zeromq::PubSocket) -> Result<()> {
         loop {
             let frames = back.recv().await?.into_vec();
             if let Some(frames) = resign(frames, None, &self.front, Covers::FourParts) {

@@ -49,6 +49,12 @@ fn main() -> Result<()> {
     }
 }
 
+/// The process that started this one (Jupyter's server, for a kernel).
+fn parent_pid() -> u32 {
+    // SAFETY: getppid cannot fail.
+    unsafe { libc::getppid() as u32 }
+}
+
 /// The kernel Jupyter started: a spare's proxy, or evcxr itself.
 fn run_kernel(connection_file: &Path) -> Result<()> {
     let env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
@@ -65,8 +71,7 @@ fn run_kernel(connection_file: &Path) -> Result<()> {
     } else {
         None
     };
-    // SAFETY: getppid cannot fail.
-    let server = unsafe { libc::getppid() } as u32;
+    let server = parent_pid();
     if let Some(pool) = &pool {
         let cwd = std::env::current_dir().context("reading the notebook's folder")?;
         if let Some(taken) = pool.take(&cwd, Duration::from_secs(120)) {
@@ -93,10 +98,7 @@ fn run_kernel(connection_file: &Path) -> Result<()> {
         // The spare starts once this kernel answers: both at once would halve both.
         let front = ConnectionInfo::read(connection_file)?;
         std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
+            let Ok(runtime) = wire::runtime() else {
                 return;
             };
             let answering =
@@ -116,17 +118,13 @@ fn run_kernel(connection_file: &Path) -> Result<()> {
 /// Passes Jupyter's messages to a taken spare until the spare ends.
 fn serve_taken(connection_file: &Path, taken: pool::Taken) -> Result<()> {
     let front = ConnectionInfo::read(connection_file)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let runtime = wire::runtime()?;
     let link = taken.link;
-    let ended = std::thread::spawn(move || {
-        let mut rest = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut &link, &mut rest);
-    });
+    // The spare closes the link when it ends.
     let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
     std::thread::spawn(move || {
-        let _ = ended.join();
+        let mut rest = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut &link, &mut rest);
         let _ = done_tx.send(());
     });
     runtime.block_on(async {
@@ -190,8 +188,7 @@ fn prestart(args: &[String]) -> Result<()> {
     let env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
     let root = paths::repo_root();
     let pool = pool::Pool::for_root(&root, &env)?;
-    // SAFETY: getppid cannot fail.
-    let watch = watch.unwrap_or_else(|| unsafe { libc::getppid() } as u32);
+    let watch = watch.unwrap_or_else(parent_pid);
     let started = pool.fill(pool::size(), watch, &env)?;
     println!("spare kernels: {started} started in {}", pool.dir.display());
     if wait {
