@@ -11,6 +11,7 @@ pub mod check;
 pub mod child;
 pub mod grade;
 pub mod kernelspec;
+pub mod lockfile;
 pub mod notebook;
 pub mod paths;
 pub mod pool;

@@ -179,6 +179,10 @@ impl Runner {
         // its output and start mark before the clock means anything.
         runner.settle_stderr();
         runner.stdout.lock().expect("output buffer").clear();
+        // That first cell's build pruned the lock: the `:dep` must see all of it.
+        if let Some(folder) = std::env::var_os("EVCXR_TMPDIR") {
+            crate::lockfile::copy_into(root, Path::new(&folder))?;
+        }
         let outcome = runner.run_cell(&script);
         runner.config.timeout = timeout;
         if let Some(failure) = outcome.failure {

@@ -14,6 +14,22 @@ pub fn startup_script(root: &Path) -> Result<String> {
     Ok(template.replace("{{REPLEARN_ROOT}}", &escaped))
 }
 
+/// Writes what evcxr_jupyter runs when it starts, into the session's config
+/// folder: `init.evcxr` restores the checkout's `Cargo.lock` (see
+/// [`crate::lockfile`]), then `prelude.rs` is the start-up script followed by
+/// `extra`.
+pub fn write_kernel_startup(root: &Path, session: &crate::session::Session, extra: &str) -> Result<()> {
+    let files = [
+        ("init.evcxr", crate::lockfile::restore_cell(root, &session.tmpdir)?),
+        ("prelude.rs", startup_script(root)? + "\n" + extra),
+    ];
+    for (name, text) in files {
+        let path = session.config_dir.join(name);
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
 /// The environment a kernel or grader needs before evcxr starts its child:
 /// libtorch and Rust's `libstd` on the loader path, and torch-sys told to use
 /// the venv's PyTorch.

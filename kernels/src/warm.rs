@@ -47,6 +47,7 @@ pub fn warm(root: &Path, force: bool) -> Result<bool> {
         }
     }
     let _ = std::fs::remove_dir_all(&config_dir);
+    crate::lockfile::check_build_folder(root, &partial)?;
     std::fs::write(partial.join(READY_FILE), &want)?;
     if dirs.template.exists() {
         std::fs::remove_dir_all(&dirs.template)

@@ -91,9 +91,7 @@ fn run_kernel(connection_file: &Path) -> Result<()> {
         );
     }
     session.activate();
-    let script = startup::startup_script(&root)?;
-    let init = session.config_dir.join("init.evcxr");
-    std::fs::write(&init, script).with_context(|| format!("writing {}", init.display()))?;
+    startup::write_kernel_startup(&root, &session, "")?;
     if let Some(pool) = pool {
         // The spare starts once this kernel answers: both at once would halve both.
         let front = ConnectionInfo::read(connection_file)?;
@@ -150,9 +148,7 @@ fn run_spare(pool_dir: PathBuf, connection_file: &Path) -> Result<()> {
     let fifo = session.dir.join("cwd.fifo");
     pool::make_cwd_fifo(&fifo)?;
     std::env::set_var(pool::CWD_FIFO_ENV, &fifo);
-    let script = startup::startup_script(&root)? + "\n" + pool::WARM_UP;
-    let init = session.config_dir.join("init.evcxr");
-    std::fs::write(&init, script).with_context(|| format!("writing {}", init.display()))?;
+    startup::write_kernel_startup(&root, &session, pool::WARM_UP)?;
     std::thread::spawn(move || pool::serve_spare(pool_dir, kernel, fifo));
     // evcxr_jupyter reads the connection file named on the command line.
     let result = evcxr_jupyter::main();
