@@ -312,7 +312,14 @@ impl Channels {
         loop {
             tokio::select! {
                 m = front.recv() => {
-                    let frames = m?.into_vec();
+                    // A client that resets its connection is that client's end, not ours.
+                    let frames = match m {
+                        Ok(m) => m.into_vec(),
+                        Err(e) => {
+                            dropped("a connection", &e);
+                            continue;
+                        }
+                    };
                     // A message with a wrong signature is dropped, as a kernel would.
                     if let Some(frames) = resign(frames, Some(&self.front), &self.back, Covers::AllParts) {
                         back.send(ZmqMessage::try_from(frames).expect("not empty")).await?;
@@ -321,7 +328,11 @@ impl Channels {
                 m = back.recv() => {
                     let frames = m?.into_vec();
                     if let Some(frames) = resign(frames, None, &self.front, Covers::FourParts) {
-                        front.send(ZmqMessage::try_from(frames).expect("not empty")).await?;
+                        // A reply to a client that has gone (Jupyter Server opens
+                        // short-lived channels) is dropped: no client may end the proxy.
+                        if let Err(e) = front.send(ZmqMessage::try_from(frames).expect("not empty")).await {
+                            dropped("a reply", &e);
+                        }
                     }
                 }
             }
@@ -332,9 +343,12 @@ impl Channels {
         loop {
             let frames = back.recv().await?.into_vec();
             if let Some(frames) = resign(frames, None, &self.front, Covers::FourParts) {
-                front
+                if let Err(e) = front
                     .send(ZmqMessage::try_from(frames).expect("not empty"))
-                    .await?;
+                    .await
+                {
+                    dropped("an iopub message", &e);
+                }
             }
         }
     }
@@ -342,9 +356,21 @@ impl Channels {
 
 async fn heartbeat(mut hb: zeromq::RepSocket) -> Result<()> {
     loop {
-        let ping = hb.recv().await?;
-        hb.send(ping).await?;
+        match hb.recv().await {
+            Ok(ping) => {
+                if let Err(e) = hb.send(ping).await {
+                    dropped("a heartbeat", &e);
+                }
+            }
+            Err(e) => dropped("a heartbeat connection", &e),
+        }
     }
+}
+
+/// Logs what was lost with a Jupyter client that went away: clients come and
+/// go (Jupyter Server opens short-lived channels), and none may end the proxy.
+fn dropped(what: &str, error: &zeromq::ZmqError) {
+    eprintln!("replearn-kernel: dropped {what} of a client that has gone ({error})");
 }
 
 #[cfg(test)]

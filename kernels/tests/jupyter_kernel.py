@@ -8,11 +8,16 @@ Run by kernels/tests/jupyter.rs with the venv's Python. Checks:
   3. a kernel started while a spare is ready is served by the spare (cells run
      under the spare, not under the process Jupyter started), in the folder
      Jupyter asked for; interrupting works through the proxy; killing the
-     kernel Jupyter started ends the spare.
+     kernel Jupyter started ends the spare;
+  4. clients that connect and leave at once, on every channel, while a cell
+     runs in each of two kernels taken at the same time (as Jupyter Server's
+     short-lived channels do), never end a kernel: replies to a client that
+     has gone are dropped.
 """
 import base64
 import os
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -22,7 +27,9 @@ import zlib
 from pathlib import Path
 
 import nbformat
+import zmq
 from jupyter_client.manager import start_new_kernel
+from jupyter_client.session import Session
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -147,9 +154,66 @@ def check_spare_kernel():
         km.shutdown_kernel(now=True)
 
 
+def departing_clients(km, rounds):
+    """Clients that come and go on every channel, as Jupyter Server's short-lived
+    channels do: each sends a request and closes before its reply comes, and
+    raw TCP connections are reset mid-way."""
+    info = km.get_connection_info()
+    session = Session(key=info["key"] if isinstance(info["key"], bytes) else info["key"].encode(),
+                      signature_scheme=info["signature_scheme"])
+    ctx = zmq.Context()
+    url = lambda port: f"tcp://{info['ip']}:{info[port]}"
+    try:
+        for _ in range(rounds):
+            for port, kind in (("shell_port", zmq.DEALER), ("control_port", zmq.DEALER),
+                               ("stdin_port", zmq.DEALER), ("iopub_port", zmq.SUB), ("hb_port", zmq.REQ)):
+                sock = ctx.socket(kind)
+                sock.linger = 0
+                sock.connect(url(port))
+                if kind == zmq.SUB:
+                    sock.subscribe(b"")
+                elif kind == zmq.REQ:
+                    sock.send(b"ping")
+                elif port != "stdin_port":
+                    session.send(sock, "kernel_info_request", {})
+                    if port == "shell_port":
+                        session.send(sock, "execute_request", {"code": "1 + 1", "silent": True,
+                                     "store_history": False, "allow_stdin": False})
+                sock.close()
+                raw = socket.create_connection((info["ip"], info[port]))
+                raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                raw.send(b"\xff" + b"\x00" * 8 + b"\x7f")
+                raw.close()
+    finally:
+        ctx.destroy(linger=0)
+
+
+def check_clients_that_leave_do_not_end_the_kernel():
+    env = dict(os.environ, REPLEARN_KERNEL_POOL="2")
+    subprocess.run([str(ROOT / ".venv/bin/replearn-kernel"), "prestart", "--wait"], check=True, env=env)
+    started = [start_new_kernel(kernel_name="replearn", startup_timeout=120, env=env) for _ in range(2)]
+    try:
+        # Hold each kernel busy, so the replies to the departing clients come after they left.
+        busy = [kc.execute("std::thread::sleep(std::time::Duration::from_secs(6)); 40 + 2") for _, kc in started]
+        for km, _ in started:
+            departing_clients(km, 25)
+        for (km, kc), msg_id in zip(started, busy):
+            reply = kc.get_shell_msg(timeout=120)
+            assert reply["parent_header"]["msg_id"] == msg_id and reply["content"]["status"] == "ok", reply
+            assert km.is_alive(), "the kernel ended while clients came and went"
+            two, errors, _ = run_cell(kc, "1 + 1")
+            assert not errors and two == "2", (two, errors)
+        print("two kernels taken at once survived 50 clients that left before their replies")
+    finally:
+        for km, kc in started:
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
+
+
 if __name__ == "__main__":
     check_cuda_backend_loaded()
     check_spare_kernel()
+    check_clients_that_leave_do_not_end_the_kernel()
     check_welcome_notebook()
     print("jupyter kernel checks passed")
     sys.exit(0)
