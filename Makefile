@@ -22,12 +22,17 @@ UV_VERSION := 0.13.9
 CARGO_JOBS ?= $(shell nproc)
 RELEASE := $(CARGO_TARGET_DIR)/release
 BINARIES := replearn-kernel replearn-grade
+# Every set-up step names itself and, when it fails, what to do (scripts/setup-step).
+STEP := $(ROOT)/scripts/setup-step
+# JupyterLab refuses to start as root without --allow-root; containers run as root.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test setup venv rust-src binaries kernel bench stl10-probes shapes-factor-table gradescope data-stl10 clean-kernel-cache
+.PHONY: lab test setup toolchain venv rust-src fetch binaries kernel bench stl10-probes shapes-factor-table gradescope data-stl10 clean-kernel-cache
 
 # A spare kernel starts first (it ends with JupyterLab), so the first notebook opens at once.
 lab: setup
-	cd notebooks && replearn-kernel prestart --watch $$$$ && exec jupyter lab --notebook-dir=$(ROOT)/notebooks $(LAB_ARGS)
+	@if [ -n "$(ALLOW_ROOT)" ]; then echo "make lab: you are root (usual in a container), so JupyterLab starts with --allow-root"; fi
+	cd notebooks && replearn-kernel prestart --watch $$$$ && exec jupyter lab --notebook-dir=$(ROOT)/notebooks $(ALLOW_ROOT) $(LAB_ARGS)
 
 test: setup
 	$(CARGO_TEST)
@@ -35,31 +40,54 @@ test: setup
 # Everything a notebook needs: venv, binaries, kernelspec, pre-built kernel folder.
 setup: kernel
 
-$(UV):
-	python3 -m venv $(REPLEARN_CACHE)/tools
-	$(REPLEARN_CACHE)/tools/bin/pip install -q uv==$(UV_VERSION)
+# Rust 1.95 (evcxr 0.22.0 needs it) and Python 3.11 or newer.
+toolchain:
+	@$(STEP) "checking Rust (1.95 or newer) and Python (3.11 or newer)" \
+	  "install Rust with rustup (https://rustup.rs, then: rustup default 1.95) and Python 3.11 with its venv module (Debian: apt install python3 python3-venv)" \
+	  bash -c 'v=$$(rustc --version) && echo "$$v" && [ "$$(printf "%s\n1.95.0\n" "$$(echo $$v | cut -d" " -f2)" | sort -V | head -1)" = 1.95.0 ] && python3 -c "import sys, venv; print(sys.version.split()[0]); assert sys.version_info >= (3, 11)"'
+
+$(UV): | toolchain
+	@$(STEP) "installing uv $(UV_VERSION) (a fast pip) into $(REPLEARN_CACHE)/tools" \
+	  "uv comes from PyPI through Python's venv and pip: install python3-venv (Debian) and check that pypi.org is reachable" \
+	  bash -c 'python3 -m venv $(REPLEARN_CACHE)/tools && $(REPLEARN_CACHE)/tools/bin/pip install -q uv==$(UV_VERSION)'
 
 $(VENV)/.installed: requirements.txt | $(UV)
-	$(UV) venv -q --allow-existing --python python3 $(VENV)
-	$(UV) pip install -q --python $(VENV)/bin/python -r requirements.txt
+	@$(STEP) "installing torch 2.11.0 (libtorch), JupyterLab and the rest of requirements.txt into .venv (about 5 GB of wheels, cached in $(UV_CACHE_DIR))" \
+	  "check that pypi.org is reachable and that the disk holding $(UV_CACHE_DIR) has 6 GB free" \
+	  bash -c '$(UV) venv -q --allow-existing --python python3 $(VENV) && $(UV) pip install -q --python $(VENV)/bin/python -r requirements.txt'
 	touch $@
 
 venv: $(VENV)/.installed
 
-rust-src:
-	@rustup component list --installed 2>/dev/null | grep -q '^rust-src' || rustup component add rust-src
+rust-src: | toolchain
+	@rustup component list --installed 2>/dev/null | grep -q '^rust-src' || $(STEP) "adding the rust-src component (evcxr's type inference reads the standard library's sources)" \
+	  "run: rustup component add rust-src" rustup component add rust-src
+
+# Every crate of Cargo.lock, for every platform: the kernel's build folder
+# resolves with that same lock (its cargo runs offline, and `cargo metadata`
+# wants the crates of other platforms too).
+fetch: | toolchain
+	@$(STEP) "fetching every crate that Cargo.lock pins (crates.io, cached in $${CARGO_HOME:-~/.cargo})" \
+	  "check that crates.io is reachable (or the mirror in your cargo config). If cargo says the lock file needs to be updated, Cargo.lock was changed by hand: git checkout Cargo.lock" \
+	  cargo fetch --locked
 
 # One cargo invocation for set-up and tests (`cargo test --no-run` also builds
 # the binaries), so both see the same features and nothing is built twice.
 # cargo decides what to rebuild; when nothing changed this takes seconds.
-CARGO_TEST := cargo test --release --workspace -j $(CARGO_JOBS)
-binaries: venv rust-src
-	$(CARGO_TEST) --no-run
+CARGO_TEST := cargo test --release --workspace --locked -j $(CARGO_JOBS)
+binaries: venv rust-src fetch
+	@$(STEP) "compiling the library, its tests and the two binaries into $(CARGO_TARGET_DIR) (about 12 minutes the first time on 2 cores)" \
+	  "the message above names the crate that failed. A C++ compiler (g++) is needed for tch; if the target folder is damaged, remove $(CARGO_TARGET_DIR) and run make again" \
+	  $(CARGO_TEST) --no-run
 	@for b in $(BINARIES); do cmp -s $(RELEASE)/$$b $(VENV)/bin/$$b || install -m 755 $(RELEASE)/$$b $(VENV)/bin/$$b; done
 
 kernel: binaries
-	$(VENV)/bin/replearn-kernel install --venv $(VENV)
-	$(VENV)/bin/replearn-grade warm
+	@$(STEP) "installing the Jupyter kernel \"Rust (replearn)\" into .venv" \
+	  "the message above says what could not be written; .venv must be writable" \
+	  $(VENV)/bin/replearn-kernel install --venv $(VENV)
+	@$(STEP) "pre-building the kernel's build folder (compiles tch once more, for notebooks: about 4 minutes the first time)" \
+	  "the message above names the crate or the start-up line that failed. Run 'make clean-kernel-cache' and make again; if a crate could not be downloaded, run 'cargo fetch --locked' first" \
+	  $(VENV)/bin/replearn-grade warm
 
 # Benchmarks print markdown tables (figures in the README).
 bench: setup
@@ -71,8 +99,8 @@ bench: setup
 # markdown table (figures in the README). Pass options in ARGS, e.g.
 #   make stl10-probes ARGS="--stand-in data/stl10_stand_in"
 #   make shapes-factor-table ARGS="--images 16000 --train 10000 --ae-epochs 4 --cl-epochs 6"
-stl10-probes shapes-factor-table: venv
-	cargo run --release --example $(subst -,_,$@) -- $(ARGS)
+stl10-probes shapes-factor-table: venv fetch
+	cargo run --release --locked --example $(subst -,_,$@) -- $(ARGS)
 
 # The only downloads replearn makes, on request: the official STL-10 archive
 # (2.6 GB) into data/, resumable, checked by MD5, unpacked to data/stl10_binary.
