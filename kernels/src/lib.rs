@@ -1,26 +1,22 @@
-//! The replearn Jupyter kernel and notebook runner, both built on evcxr.
+//! The replearn Jupyter kernel, notebook runner and grader, all on evcxr.
 //!
-//! - `replearn-kernel`: evcxr's Jupyter kernel, started in a private copy of a
-//!   pre-built crate folder, with `kernels/startup.evcxr` run first; a spare
-//!   kernel started ahead serves the next notebook at once (`pool`, `wire`).
-//! - `replearn-grade`: runs notebooks headlessly with the same start-up, and
-//!   grades them: `assign`, `autograde`, `check`, `validate`.
-pub mod assign;
-pub mod autograde;
-pub mod check;
-pub mod child;
-pub mod grade;
-pub mod kernelspec;
-pub mod lockfile;
+//! Three layers, each a folder, each using only the ones below it:
+//! - [`grading`]: the authoring format, `assign`, splicing a submission into
+//!   the source, grading, reports, `autograde`, `check`, `validate`;
+//! - `jupyter`: the Jupyter kernel, its kernelspec, spare kernels started
+//!   ahead, and the proxy that joins Jupyter to a spare;
+//! - `cells`: running notebook cells in evcxr (the kernel's start-up script,
+//!   the private build folder copied from a pre-built template, the child
+//!   process where cells run, headless runs).
+//!
+//! [`cli`] holds the two binaries' command lines; `protocol` is the library's
+//! `src/protocol.rs`, compiled here too, so the names both sides share cannot
+//! drift.
+mod cells;
+pub mod cli;
+pub mod grading;
+mod jupyter;
 pub mod notebook;
-pub mod paths;
-pub mod pool;
-pub mod report;
-pub mod run;
-pub mod runner;
-pub mod session;
-pub mod splice;
-pub mod startup;
-pub mod validate;
-pub mod warm;
-pub mod wire;
+mod paths;
+#[path = "../../src/protocol.rs"]
+mod protocol;

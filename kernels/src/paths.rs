@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 /// binary installed as `<root>/.venv/bin/NAME`, that `<root>`; else the
 /// checkout they were built from.
 pub fn repo_root() -> PathBuf {
-    if let Some(root) = std::env::var_os("REPLEARN_ROOT") {
+    if let Some(root) = std::env::var_os(crate::protocol::env::ROOT) {
         return PathBuf::from(root);
     }
     if let Ok(exe) = std::env::current_exe() {
@@ -30,7 +30,7 @@ pub fn repo_root() -> PathBuf {
 
 /// Heavy caches kept outside the checkout (`REPLEARN_CACHE`, else `~/.cache/replearn`).
 pub fn cache_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("REPLEARN_CACHE") {
+    if let Some(dir) = std::env::var_os(crate::protocol::env::CACHE) {
         return PathBuf::from(dir);
     }
     let home = std::env::var_os("HOME")

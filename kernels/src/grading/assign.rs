@@ -6,106 +6,32 @@
 //! between `// BEGIN SOLUTION` and `// END SOLUTION` become a stub that
 //! compiles and panics with a FIXME message; a `// FIXME` comment line right
 //! after `// BEGIN SOLUTION` is kept to say what to write.
-use crate::notebook::{cell_label, cell_source, multiline, replearn_meta, Notebook};
+use super::roles::{parse_roles, CellKind, CellRole};
+use crate::notebook::{cell_label, cell_source, multiline, Notebook};
 use crate::paths::short_hash;
 use anyhow::{bail, Result};
 use serde_json::{json, Value};
-use std::collections::HashSet;
 
 pub const BEGIN: &str = "// BEGIN SOLUTION";
 pub const END: &str = "// END SOLUTION";
-const KINDS: [&str; 4] = ["solution", "test", "locked", "answer"];
-
-/// The role of a cell in the authoring format.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CellRole {
-    pub id: String,
-    pub kind: String,
-    pub points: f64,
-    pub hidden: bool,
-}
-
-/// Reads a cell's role; `Ok(None)` for ordinary cells, an error naming the cell
-/// for malformed metadata.
-pub fn cell_role(index: usize, cell: &Value) -> Result<Option<CellRole>> {
-    let Some(meta) = replearn_meta(cell) else {
-        return Ok(None);
-    };
-    let label = cell_label(index, cell);
-    let Some(id) = meta
-        .get("id")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-    else {
-        bail!("{label}: metadata.replearn needs a non-empty string \"id\"");
-    };
-    let kind = meta.get("kind").and_then(Value::as_str).unwrap_or("locked");
-    if !KINDS.contains(&kind) {
-        bail!("{label}: kind \"{kind}\" is not one of {KINDS:?}");
-    }
-    let points = match meta.get("points") {
-        None => 0.0,
-        Some(p) => match p.as_f64() {
-            Some(v) if v >= 0.0 => v,
-            _ => bail!("{label}: points must be a number >= 0, got {p}"),
-        },
-    };
-    let hidden = meta.get("hidden").and_then(Value::as_bool).unwrap_or(false);
-    if hidden && kind != "test" {
-        bail!("{label}: only test cells can be hidden");
-    }
-    let is_code = cell["cell_type"] == "code";
-    match kind {
-        "answer" if is_code => bail!("{label}: answer cells must be markdown (a written answer)"),
-        "solution" | "test" if !is_code => bail!("{label}: {kind} cells must be code"),
-        _ => {}
-    }
-    Ok(Some(CellRole {
-        id: id.to_string(),
-        kind: kind.to_string(),
-        points,
-        hidden,
-    }))
-}
-
-/// Every cell's role, with unique ids checked (solution markers are not:
-/// a student's notebook has none).
-pub fn parse_roles(nb: &Notebook) -> Result<Vec<Option<CellRole>>> {
-    let mut seen = HashSet::new();
-    let mut roles = Vec::new();
-    for (i, cell) in nb.cells().iter().enumerate() {
-        let role = cell_role(i, cell)?;
-        if let Some(r) = &role {
-            if !seen.insert(r.id.clone()) {
-                bail!(
-                    "{}: the id \"{}\" is used twice; ids must be unique",
-                    cell_label(i, cell),
-                    r.id
-                );
-            }
-        }
-        roles.push(role);
-    }
-    Ok(roles)
-}
 
 /// Checks an instructor notebook: unique ids, valid roles, balanced solution markers.
 pub fn check_source(nb: &Notebook) -> Result<Vec<Option<CellRole>>> {
     let roles = parse_roles(nb)?;
     for (i, (cell, role)) in nb.cells().iter().zip(&roles).enumerate() {
-        if let Some(r) = role.as_ref().filter(|r| r.kind == "solution") {
+        if let Some(r) = role.as_ref().filter(|r| r.kind == CellKind::Solution) {
             stub_solution(&cell_source(cell), &r.id)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", cell_label(i, cell)))?;
         } else if cell_source(cell).lines().any(|l| l.trim() == BEGIN) {
             // The solution would be handed out as it is.
-            let kind = role.as_ref().map_or("none", |r| r.kind.as_str());
+            let kind = role.as_ref().map_or("none", |r| r.kind.name());
             bail!("{}: has a \"{BEGIN}\" region but its kind is \"{kind}\": set metadata.replearn.kind to \"solution\"", cell_label(i, cell));
         }
     }
     if !roles
         .iter()
         .flatten()
-        .any(|r| r.kind == "test" || r.kind == "answer")
+        .any(|r| matches!(r.kind, CellKind::Test | CellKind::Answer))
     {
         bail!("the notebook has no test or answer cells (metadata.replearn.kind), so there is nothing to grade");
     }
@@ -171,13 +97,13 @@ pub fn assign(source: &Notebook) -> Result<Notebook> {
                 hidden_points += role.points;
                 continue;
             }
-            let text = if role.kind == "solution" {
+            let text = if role.kind == CellKind::Solution {
                 stub_solution(&cell_source(&cell), &role.id)?
             } else {
                 cell_source(&cell)
             };
             cell["source"] = multiline(&text);
-            if role.kind == "locked" || role.kind == "test" {
+            if matches!(role.kind, CellKind::Locked | CellKind::Test) {
                 cell["metadata"]["replearn"]["checksum"] = json!(short_hash(text.as_bytes()));
             }
         }

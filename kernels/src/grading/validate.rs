@@ -1,10 +1,10 @@
 //! `replearn-grade validate`: an assignment is sound when its solutions score
 //! full marks and its student version scores zero on every test with points.
-use crate::assign::{assign, check_source};
-use crate::grade::{grade_notebook, GradeOptions, GradeRun};
+use crate::grading::assign::{assign, check_source};
+use crate::grading::grade::{grade_notebook, GradeOptions, GradeRun};
 use crate::notebook::Notebook;
-use crate::report::fmt_points;
-use crate::splice::splice;
+use crate::grading::report::fmt_points;
+use crate::grading::splice::splice;
 use anyhow::Result;
 use std::path::Path;
 
@@ -19,6 +19,13 @@ pub struct Validation {
 impl Validation {
     pub fn is_valid(&self) -> bool {
         self.problems.is_empty()
+    }
+
+    /// Writes both graded runs, with their outputs, as `reference.ipynb` and
+    /// `student.ipynb` into `dir` (for the instructor to read, and for tests).
+    pub fn write_runs(&self, dir: &Path) -> Result<()> {
+        self.reference.notebook.write(&dir.join("reference.ipynb"))?;
+        self.student.notebook.write(&dir.join("student.ipynb"))
     }
 
     pub fn render(&self) -> String {
@@ -60,6 +67,17 @@ pub fn validate(root: &Path, source: &Notebook, options: &GradeOptions) -> Resul
         options,
     )?;
     let mut problems = Vec::new();
+    // A failing test is reported below with its own message.
+    let test_labels: Vec<&str> = reference.tests.iter().map(|t| t.id.as_str()).collect();
+    for (label, why) in &reference.failed_cells {
+        if test_labels.iter().any(|id| label.contains(&format!("\"{id}\""))) {
+            continue;
+        }
+        problems.push(format!(
+            "{label} fails with the solutions: {}",
+            why.lines().next().unwrap_or("")
+        ));
+    }
     for t in &reference.tests {
         if t.score < t.max_score || !t.passed {
             problems.push(format!(

@@ -18,9 +18,9 @@ pub fn startup_script(root: &Path) -> Result<String> {
 /// folder: `init.evcxr` restores the checkout's `Cargo.lock` (see
 /// [`crate::lockfile`]), then `prelude.rs` is the start-up script followed by
 /// `extra`.
-pub fn write_kernel_startup(root: &Path, session: &crate::session::Session, extra: &str) -> Result<()> {
+pub fn write_kernel_startup(root: &Path, session: &crate::cells::session::Session, extra: &str) -> Result<()> {
     let files = [
-        ("init.evcxr", crate::lockfile::restore_cell(root, &session.tmpdir)?),
+        ("init.evcxr", crate::cells::lockfile::restore_cell(root, &session.tmpdir)?),
         ("prelude.rs", startup_script(root)? + "\n" + extra),
     ];
     for (name, text) in files {

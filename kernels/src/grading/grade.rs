@@ -5,21 +5,17 @@
 //! cell takes the process down (exit, abort, stack overflow, out of memory,
 //! time limit), evcxr restarts it, and the cells that had worked before are
 //! run again so that later tests still have their variables.
-use crate::assign::CellRole;
+use super::roles::{CellKind, CellRole};
 use crate::notebook::{cell_label, cell_source, is_code, Notebook};
-use crate::run::outputs_of;
-use crate::runner::{CellOutcome, Failure, Runner, RunnerConfig};
+use crate::cells::run::outputs_of;
+use super::redact::redact_hidden;
+use crate::cells::runner::{CellOutcome, Runner, RunnerConfig};
+use crate::protocol::{env, CreditRecord, CREDIT_MIME};
 use anyhow::Result;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// The MIME type of a partial credit (see `replearn::grading::Credit`).
-pub const CREDIT_MIME: &str = "application/vnd.replearn.credit+json";
-const CREDIT_TOKEN_ENV: &str = "REPLEARN_CREDIT_TOKEN";
-/// Set while a notebook is graded (autograde, check, validate), so that a
-/// notebook can choose short training budgets: tests never need the full ones.
-pub const GRADING_ENV: &str = "REPLEARN_GRADING";
 /// The longest message or output shown for one test.
 const MAX_TEXT: usize = 4000;
 
@@ -44,6 +40,8 @@ pub struct GradeRun {
     pub tests: Vec<TestResult>,
     /// Student-facing notes (cells replayed after a crash, and so on).
     pub notes: Vec<String>,
+    /// Every cell that failed, tests included: (label, first lines of the failure).
+    pub failed_cells: Vec<(String, String)>,
     /// The notebook with its outputs, for the instructor.
     pub notebook: Notebook,
     pub duration: Duration,
@@ -112,14 +110,16 @@ pub fn grade_notebook(
         memory_mb: options.memory_mb,
         seed: Some(options.seed),
         env: vec![
-            (CREDIT_TOKEN_ENV.to_string(), token.clone()),
-            (GRADING_ENV.to_string(), "1".to_string()),
+            (env::CREDIT_TOKEN.to_string(), token.clone()),
+            // Grading needs no full training budget: the notebook's budget turns quick.
+            (env::GRADING.to_string(), "1".to_string()),
         ],
     };
     let mut runner = Runner::start(root, config)?;
     let mut notebook = notebook.clone();
     let mut tests = Vec::new();
     let mut notes = Vec::new();
+    let mut failed_cells = Vec::new();
     // Cells that worked, to replay after a restart; solution cells that failed.
     let mut worked: Vec<usize> = Vec::new();
     let mut failed_solutions: Vec<(String, String)> = Vec::new();
@@ -138,7 +138,7 @@ pub fn grade_notebook(
         cell["execution_count"] = json!(count);
         cell["outputs"] = Value::Array(outputs_of(&outcome, count));
 
-        let is_test = role.as_ref().is_some_and(|r| r.kind == "test");
+        let is_test = role.as_ref().is_some_and(|r| r.kind == CellKind::Test);
         if is_test {
             let role = role.as_ref().expect("test role");
             tests.push(score_test(
@@ -153,7 +153,8 @@ pub fn grade_notebook(
             None if !is_test => worked.push(index),
             None => {}
             Some(failure) => {
-                if let Some(r) = role.as_ref().filter(|r| r.kind == "solution") {
+                failed_cells.push((label.clone(), first_lines(&failure.to_string(), 4)));
+                if let Some(r) = role.as_ref().filter(|r| r.kind == CellKind::Solution) {
                     failed_solutions.push((r.id.clone(), first_lines(&failure.to_string(), 8)));
                 }
                 if failure.lost_process() {
@@ -165,6 +166,7 @@ pub fn grade_notebook(
     Ok(GradeRun {
         tests,
         notes,
+        failed_cells,
         notebook,
         duration: started.elapsed(),
     })
@@ -263,80 +265,9 @@ fn score_test(
 
 /// A credit's fraction and message, if it carries this run's token.
 fn parse_credit(text: &str, token: &str) -> Option<(f64, String)> {
-    let value: Value = serde_json::from_str(text.trim()).ok()?;
-    if value["token"].as_str() != Some(token) {
-        return None;
-    }
-    let fraction = value["fraction"]
-        .as_f64()
-        .filter(|f| f.is_finite())?
-        .clamp(0.0, 1.0);
-    Some((
-        fraction,
-        value["message"].as_str().unwrap_or_default().to_string(),
-    ))
-}
-
-/// A hidden test's failure, with every trace of its source removed: compile
-/// errors quote the source, so only their first line stays; panic messages
-/// lose any line that repeats the test's code (`assertion failed: <expr>`).
-pub fn redact_hidden(text: &str, source: &str, failure: &Failure) -> String {
-    if let Failure::Compile(_) = failure {
-        return "does not compile (the details of a hidden test are not shown; check that your code has the names and types the assignment asks for)".into();
-    }
-    let squash = |s: &str| s.split_whitespace().collect::<String>();
-    // Messages are the test's string literals: those may be shown.
-    let source = without_string_literals(source);
-    let code = squash(&source);
-    let code_lines: Vec<String> = source
-        .lines()
-        .map(squash)
-        .filter(|l| l.len() >= 12)
-        .collect();
-    text.lines()
-        .map(|line| {
-            let core = line
-                .trim()
-                .trim_start_matches("panicked:")
-                .trim()
-                .trim_start_matches("assertion failed:")
-                .trim();
-            let squashed = squash(core);
-            let leaks = (squashed.len() >= 6 && code.contains(&squashed))
-                || code_lines.iter().any(|l| squashed.contains(l.as_str()));
-            if leaks {
-                "[a line from the hidden test's code is not shown]".to_string()
-            } else {
-                line.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// `source` with the contents of its string literals removed (quotes kept).
-fn without_string_literals(source: &str) -> String {
-    let mut out = String::with_capacity(source.len());
-    let mut in_string = false;
-    let mut escaped = false;
-    for c in source.chars() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
-                out.push(c);
-            }
-        } else {
-            if c == '"' {
-                in_string = true;
-            }
-            out.push(c);
-        }
-    }
-    out
+    let record: CreditRecord = serde_json::from_str(text.trim()).ok()?;
+    (record.token == token && record.fraction.is_finite())
+        .then(|| (record.fraction.clamp(0.0, 1.0), record.message))
 }
 
 fn first_line(text: &str) -> String {
@@ -370,24 +301,6 @@ fn truncate(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hidden_sources_never_reach_the_message() {
-        let source =
-            "let secret = hidden_helper(3);\nassert!(secret_value(41) == 42, \"off by one\");";
-        let panic = Failure::Panic("assertion failed: secret_value(41) == 42".into());
-        let text = redact_hidden(&panic.to_string(), source, &panic);
-        assert!(!text.contains("secret_value"), "{text}");
-        let custom = Failure::Panic("off by one".into());
-        assert_eq!(
-            redact_hidden(&custom.to_string(), source, &custom),
-            "panicked: off by one"
-        );
-        let compile = Failure::Compile(
-            "error: cannot find `hidden_helper`\n   1 | let secret = hidden_helper(3);".into(),
-        );
-        assert!(!redact_hidden(&compile.to_string(), source, &compile).contains("hidden_helper"));
-    }
 
     #[test]
     fn credits_count_only_with_the_runs_token() {

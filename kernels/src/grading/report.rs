@@ -1,8 +1,8 @@
 //! What grading writes: Gradescope's `results.json`, a markdown feedback file
 //! for the student, written answers for hand grading, and `grades.csv`.
-use crate::grade::{GradeRun, TestResult};
+use crate::grading::grade::{GradeRun, TestResult};
 use crate::notebook::write_atomic;
-use crate::splice::Answer;
+use crate::grading::splice::Answer;
 use anyhow::Result;
 use serde_json::{json, Value};
 use std::path::Path;

@@ -1,10 +1,11 @@
 //! `replearn-grade autograde`: grade many submissions, each in its own process
 //! and build folder, `--jobs` at a time, and always write a result for each.
-use crate::assign::{check_source, CellRole};
-use crate::grade::{grade_notebook, GradeOptions};
+use super::assign::check_source;
+use super::roles::{CellKind, CellRole};
+use crate::grading::grade::{grade_notebook, GradeOptions};
 use crate::notebook::{replearn_meta, write_atomic, Notebook};
-use crate::report::{grades_csv, SubmissionReport};
-use crate::splice::splice;
+use crate::grading::report::{grades_csv, SubmissionReport};
+use crate::grading::splice::splice;
 use anyhow::{Context, Result};
 use serde_json::Value;
 use std::collections::HashSet;
@@ -20,7 +21,7 @@ pub fn planned_tests(roles: &[Option<CellRole>]) -> Vec<(String, f64, bool)> {
     roles
         .iter()
         .flatten()
-        .filter(|r| r.kind == "test")
+        .filter(|r| r.kind == CellKind::Test)
         .map(|r| (r.id.clone(), r.points, r.hidden))
         .collect()
 }
@@ -30,7 +31,7 @@ pub fn manual_points(roles: &[Option<CellRole>]) -> f64 {
     roles
         .iter()
         .flatten()
-        .filter(|r| r.kind == "answer")
+        .filter(|r| r.kind == CellKind::Answer)
         .map(|r| r.points)
         .fold(0.0, |a, b| a + b)
 }

@@ -1,10 +1,10 @@
 //! `replearn-grade check`: a student runs the visible tests of their own
 //! notebook, exactly as the grader would, and sees each result and the score.
-use crate::assign::parse_roles;
-use crate::grade::{grade_notebook, GradeOptions, GradeRun};
+use super::roles::{parse_roles, CellKind};
+use crate::grading::grade::{grade_notebook, GradeOptions, GradeRun};
 use crate::notebook::{cell_source, replearn_meta, Notebook};
 use crate::paths::short_hash;
-use crate::report::fmt_points;
+use crate::grading::report::fmt_points;
 use anyhow::Result;
 use std::path::Path;
 
@@ -81,7 +81,7 @@ impl CheckReport {
 pub fn check(root: &Path, notebook: &Notebook, options: &GradeOptions) -> Result<CheckReport> {
     let roles = parse_roles(notebook)?;
     anyhow::ensure!(
-        roles.iter().flatten().any(|r| r.kind == "test"),
+        roles.iter().flatten().any(|r| r.kind == CellKind::Test),
         "this notebook has no test cells (metadata.replearn.kind = \"test\"): is it a replearn assignment?"
     );
     let edited = notebook
@@ -95,7 +95,7 @@ pub fn check(root: &Path, notebook: &Notebook, options: &GradeOptions) -> Result
         })
         .collect();
     let meta = &notebook.json["metadata"]["replearn"];
-    let manual_points = crate::autograde::manual_points(&roles);
+    let manual_points = crate::grading::autograde::manual_points(&roles);
     let run = grade_notebook(root, notebook, &roles, options)?;
     Ok(CheckReport {
         run,

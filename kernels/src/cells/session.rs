@@ -6,7 +6,7 @@
 //! once (`replearn-grade warm`), and every kernel or grading run starts from a
 //! private copy of it, removed when the run ends.
 use crate::paths::{cache_dir, short_hash};
-use crate::startup::startup_script;
+use crate::cells::startup::startup_script;
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
@@ -17,7 +17,7 @@ pub struct BuildDirs {
     pub template: PathBuf,
     /// Where live sessions are (`.../sessions/<pid>-<n>`).
     pub sessions: PathBuf,
-    /// Where spare kernels wait (see [`crate::pool`]).
+    /// Where spare kernels wait (the Jupyter layer's pool uses it).
     pub pool: PathBuf,
 }
 

@@ -1,8 +1,8 @@
 //! Runs notebook cells in evcxr the way the Jupyter kernel does, headlessly,
 //! and tells which cells failed and why.
-use crate::child::{FAILURE_MARK, MEMORY_ENV, STARTED_MARK};
-use crate::session::Session;
-use crate::startup::{set_process_env, startup_script};
+use crate::protocol::{env, marks};
+use crate::cells::session::Session;
+use crate::cells::startup::{set_process_env, startup_script};
 use anyhow::Result;
 use evcxr::{CommandContext, CompilationError, Error as EvcxrError};
 use std::collections::BTreeMap;
@@ -78,12 +78,6 @@ pub struct CellOutcome {
     pub duration: Duration,
 }
 
-impl CellOutcome {
-    pub fn passed(&self) -> bool {
-        self.failure.is_none()
-    }
-}
-
 /// Options for a [`Runner`].
 #[derive(Debug, Clone, Default)]
 pub struct RunnerConfig {
@@ -123,11 +117,11 @@ impl Runner {
     /// Starts evcxr in whatever `EVCXR_TMPDIR` says (used to build the template itself).
     pub fn start_in(root: &Path, config: RunnerConfig, session: Option<Session>) -> Result<Runner> {
         set_process_env(root)?;
-        std::env::set_var("REPLEARN_MARK_FAILURES", "1");
-        std::env::set_var("REPLEARN_HEADLESS", "1");
+        std::env::set_var(env::MARK_FAILURES, "1");
+        std::env::set_var(env::HEADLESS, "1");
         match config.memory_mb {
-            Some(mb) => std::env::set_var(MEMORY_ENV, mb.to_string()),
-            None => std::env::remove_var(MEMORY_ENV),
+            Some(mb) => std::env::set_var(env::MEMORY_MB, mb.to_string()),
+            None => std::env::remove_var(env::MEMORY_MB),
         }
         for (key, value) in &config.env {
             std::env::set_var(key, value);
@@ -147,7 +141,7 @@ impl Runner {
         let stderr_buf = stderr.clone();
         std::thread::spawn(move || {
             while let Ok(line) = outputs.stderr.recv() {
-                if line == STARTED_MARK {
+                if line == marks::STARTED {
                     *started_by_mark.lock().expect("start time") = Some(Instant::now());
                 } else {
                     stderr_buf.lock().expect("output buffer").push(line);
@@ -181,7 +175,7 @@ impl Runner {
         runner.stdout.lock().expect("output buffer").clear();
         // That first cell's build pruned the lock: the `:dep` must see all of it.
         if let Some(folder) = std::env::var_os("EVCXR_TMPDIR") {
-            crate::lockfile::copy_into(root, Path::new(&folder))?;
+            crate::cells::lockfile::copy_into(root, Path::new(&folder))?;
         }
         let outcome = runner.run_cell(&script);
         runner.config.timeout = timeout;
@@ -237,7 +231,7 @@ impl Runner {
         let mut marked = None;
         let mut stdout = String::new();
         for line in &stdout_lines {
-            match line.strip_prefix(FAILURE_MARK) {
+            match line.strip_prefix(marks::FAILURE) {
                 Some(kind) => marked = Some(kind.trim().to_string()),
                 None => {
                     stdout.push_str(line);

@@ -3,7 +3,8 @@
 //! cells edited, cells deleted, duplicated, reordered, split or retyped, cells
 //! added) changes nothing but what they wrote in solution cells, and each such
 //! change is reported to them.
-use crate::assign::{stub_solution, CellRole};
+use super::assign::stub_solution;
+use super::roles::{CellKind, CellRole};
 use crate::notebook::{cell_source, multiline, replearn_meta, Notebook};
 use std::collections::{BTreeMap, HashSet};
 
@@ -90,8 +91,8 @@ pub fn splice(source: &Notebook, roles: &[Option<CellRole>], submission: &Notebo
     for (cell, role) in graded.cells_mut().iter_mut().zip(roles) {
         let Some(role) = role else { continue };
         let theirs = by_id.get(&role.id);
-        match role.kind.as_str() {
-            "solution" => {
+        match role.kind {
+            CellKind::Solution => {
                 let code = match theirs {
                     None => {
                         notes.push(format!(
@@ -117,22 +118,22 @@ pub fn splice(source: &Notebook, roles: &[Option<CellRole>], submission: &Notebo
                 };
                 cell["source"] = multiline(&code);
             }
-            "locked" | "test" if !role.hidden => {
+            CellKind::Locked | CellKind::Test if !role.hidden => {
                 let original = cell_source(cell);
                 match theirs {
                     Some(parts) if parts.iter().any(|(s, _)| s.trim() != original.trim()) => notes.push(format!(
                         "You changed {} cell '{}': your changes were not used; it ran as the assignment gives it.",
-                        role.kind, role.id
+                        role.kind.name(), role.id
                     )),
                     None if cell["cell_type"] == "code" => notes.push(format!(
                         "{} cell '{}' is not in your notebook: it ran as the assignment gives it.",
-                        if role.kind == "test" { "Test" } else { "Locked" },
+                        if role.kind == CellKind::Test { "Test" } else { "Locked" },
                         role.id
                     )),
                     _ => {}
                 }
             }
-            "answer" => {
+            CellKind::Answer => {
                 let text = theirs
                     .map(|parts| {
                         parts

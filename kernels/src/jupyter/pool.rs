@@ -7,7 +7,7 @@
 //! start-up script and a first tensor cell, then waits. The next kernel
 //! Jupyter starts takes the spare over: it sends the notebook's folder, gets
 //! the spare's ports and key back, and passes Jupyter's messages to it
-//! ([`crate::wire::proxy`]), re-signing each one.
+//! ([`crate::jupyter::wire::proxy`]), re-signing each one.
 //!
 //! Files, in `<cache>/evcxr/<checkout>/pool/<library fingerprint>-<environment>/`:
 //! `<pid>.warming` while a spare starts; `<pid>.ready`, holding the path of
@@ -15,31 +15,20 @@
 //! kernel ends, when the process it watches (the Jupyter server) ends, when
 //! its folder is removed (the library changed), or after
 //! `REPLEARN_KERNEL_POOL_IDLE_S` seconds untaken (default 4 hours).
-//! `REPLEARN_KERNEL_POOL` is how many spares to keep (default: see [`size`];
+//! `REPLEARN_KERNEL_POOL` ([`env::KERNEL_POOL`]) is how many spares to keep (default: see [`size`];
 //! 0 turns the pool off).
 use crate::paths::short_hash;
-use crate::session::{fingerprint, BuildDirs};
-use crate::wire::ConnectionInfo;
+use crate::protocol::env;
+use crate::cells::session::{fingerprint, BuildDirs};
+use crate::jupyter::wire::ConnectionInfo;
 use anyhow::{Context, Result};
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-
-/// How many spares to keep (`0` turns the pool off).
-pub const POOL_ENV: &str = "REPLEARN_KERNEL_POOL";
-/// Seconds a spare waits to be taken before it ends.
-pub const IDLE_ENV: &str = "REPLEARN_KERNEL_POOL_IDLE_S";
-/// Set in a spare: its pool folder.
-pub const SPARE_ENV: &str = "REPLEARN_POOL_SPARE";
-/// Set in a spare: the process whose end ends the spare.
-pub const WATCH_ENV: &str = "REPLEARN_POOL_WATCH_PID";
-/// Set in a spare's child: the FIFO that tells it the notebook's folder.
-pub const CWD_FIFO_ENV: &str = "REPLEARN_CWD_FIFO";
 
 /// Run in the spare after the start-up script: rust-analyzer works out a
 /// tensor's type once (seconds), so the notebook's first tensor cell does not.
@@ -50,7 +39,7 @@ pub const WARM_UP: &str = "let replearn_warm_up = Tensor::arange(12, (Kind::Floa
 /// with 16 GiB of memory or more (two notebooks opened together both start
 /// at once) and 1 below (a spare holds about 1.6 GB).
 pub fn size() -> usize {
-    if let Some(n) = std::env::var(POOL_ENV)
+    if let Some(n) = std::env::var(env::KERNEL_POOL)
         .ok()
         .and_then(|v| v.trim().parse().ok())
     {
@@ -77,8 +66,8 @@ pub fn size() -> usize {
 fn ignored_variable(name: &str) -> bool {
     name.starts_with("JPY_")
         || name.starts_with("IPY_")
-        || name.starts_with("REPLEARN_POOL_")
-        || name.starts_with(POOL_ENV)
+        || name.starts_with(env::POOL_PREFIX)
+        || name.starts_with(env::KERNEL_POOL)
         || matches!(name, "PWD" | "OLDPWD" | "SHLVL" | "_")
 }
 
@@ -119,7 +108,6 @@ pub struct Pool {
 /// A spare that was taken: its connection, and the socket whose end means
 /// the spare has ended (and whose closing ends the spare).
 pub struct Taken {
-    pub pid: u32,
     pub kernel: ConnectionInfo,
     pub link: UnixStream,
 }
@@ -226,8 +214,8 @@ impl Pool {
             .arg(&connection)
             .env_clear()
             .envs(env.iter().cloned())
-            .env(SPARE_ENV, &self.dir)
-            .env(WATCH_ENV, watch.to_string())
+            .env(env::POOL_SPARE, &self.dir)
+            .env(env::POOL_WATCH_PID, watch.to_string())
             .stdin(std::process::Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log);
@@ -299,7 +287,7 @@ impl Pool {
         BufReader::new(&link).read_line(&mut reply).ok()?;
         let kernel: ConnectionInfo = serde_json::from_str(&reply).ok()?;
         link.set_read_timeout(None).ok()?;
-        Some(Taken { pid, kernel, link })
+        Some(Taken { kernel, link })
     }
 }
 
@@ -327,7 +315,7 @@ fn socket_dir() -> Result<PathBuf> {
 /// kernel answers, offers it, hands it to the kernel that takes it, and asks
 /// it to shut down when that kernel ends (or when the spare is not wanted).
 pub fn serve_spare(pool_dir: PathBuf, kernel: ConnectionInfo, cwd_fifo: PathBuf) {
-    let runtime = match crate::wire::runtime() {
+    let runtime = match crate::jupyter::wire::runtime() {
         Ok(r) => r,
         Err(e) => return eprintln!("spare {}: {e}", std::process::id()),
     };
@@ -340,7 +328,7 @@ pub fn serve_spare(pool_dir: PathBuf, kernel: ConnectionInfo, cwd_fifo: PathBuf)
     if let Err(e) = outcome {
         eprintln!("spare {pid}: {e:#}");
     }
-    if let Err(e) = runtime.block_on(crate::wire::request_shutdown(&kernel)) {
+    if let Err(e) = runtime.block_on(crate::jupyter::wire::request_shutdown(&kernel)) {
         eprintln!("spare {pid}: asking the kernel to shut down: {e:#}");
         std::process::exit(1);
     }
@@ -354,12 +342,12 @@ fn offer(
     ready: &Path,
 ) -> Result<()> {
     let pid = std::process::id();
-    let watch = std::env::var(WATCH_ENV)
+    let watch = std::env::var(env::POOL_WATCH_PID)
         .ok()
         .and_then(|p| p.parse::<u32>().ok());
     runtime.block_on(async {
         tokio::select! {
-            r = crate::wire::wait_until_answering(kernel, Duration::from_secs(900)) => r,
+            r = crate::jupyter::wire::wait_until_answering(kernel, Duration::from_secs(900)) => r,
             _ = ended(watch) => anyhow::bail!("the process it was started for ended"),
         }
     })?;
@@ -372,7 +360,7 @@ fn offer(
         .context("the pool folder is gone (the library changed)")?;
     let _ = std::fs::remove_file(pool_dir.join(format!("{pid}.warming")));
     let idle = Duration::from_secs(
-        std::env::var(IDLE_ENV)
+        std::env::var(env::KERNEL_POOL_IDLE_S)
             .ok()
             .and_then(|s| s.parse().ok())
             .unwrap_or(4 * 3600),
@@ -428,64 +416,7 @@ async fn ended(watch: Option<u32>) {
 /// Moves this process and evcxr's child (where cells run) to `dir`.
 fn move_to(dir: &Path, cwd_fifo: &Path) -> Result<()> {
     std::env::set_current_dir(dir)?;
-    tell_child(dir, cwd_fifo)
-}
-
-/// Writes `dir` to the child's FIFO and waits until the child has moved there.
-fn tell_child(dir: &Path, cwd_fifo: &Path) -> Result<()> {
-    let ack = cwd_fifo.with_extension("ack");
-    let _ = std::fs::remove_file(&ack);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut fifo = loop {
-        // Non-blocking: fails until the child has the FIFO open for reading.
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(cwd_fifo)
-        {
-            Ok(f) => break f,
-            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Err(e).context("the cells' process does not read its FIFO"),
-        }
-    };
-    fifo.write_all(dir.as_os_str().as_encoded_bytes())?;
-    drop(fifo);
-    while !ack.exists() {
-        anyhow::ensure!(Instant::now() < deadline, "the cells' process did not move");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    Ok(())
-}
-
-/// In evcxr's child: waits on the FIFO named by [`CWD_FIFO_ENV`] and moves
-/// to each folder written to it, then writes `<fifo>.ack`.
-pub fn follow_cwd_fifo() {
-    let Some(fifo) = std::env::var_os(CWD_FIFO_ENV).map(PathBuf::from) else {
-        return;
-    };
-    std::thread::spawn(move || loop {
-        let Ok(bytes) = std::fs::read(&fifo) else {
-            return;
-        };
-        if bytes.is_empty() {
-            continue;
-        }
-        let dir = PathBuf::from(OsString::from_vec(bytes));
-        if std::env::set_current_dir(&dir).is_ok() {
-            let _ = std::fs::write(fifo.with_extension("ack"), b"");
-        }
-    });
-}
-
-/// Makes the FIFO through which a spare tells its child the notebook's folder.
-pub fn make_cwd_fifo(path: &Path) -> Result<()> {
-    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())?;
-    // SAFETY: mkfifo reads a valid C string.
-    if unsafe { libc::mkfifo(c.as_ptr(), 0o600) } != 0 {
-        return Err(std::io::Error::last_os_error())
-            .with_context(|| format!("creating the FIFO {}", path.display()));
-    }
-    Ok(())
+    crate::cells::cwd_fifo::tell_child(dir, cwd_fifo)
 }
 
 #[cfg(test)]
@@ -525,26 +456,4 @@ mod tests {
         assert!(!alive(pid));
     }
 
-    #[test]
-    fn child_follows_the_fifo_to_a_new_folder() {
-        let dir = tempfile::tempdir().unwrap();
-        let fifo = dir.path().join("cwd.fifo");
-        make_cwd_fifo(&fifo).unwrap();
-        let target = dir.path().join("notebooks");
-        std::fs::create_dir(&target).unwrap();
-        let script = format!(
-            "d=$(cat {fifo}) && cd \"$d\" && pwd > {out} && : > {ack}",
-            fifo = fifo.display(),
-            ack = fifo.with_extension("ack").display(),
-            out = dir.path().join("pwd").display()
-        );
-        let mut reader = std::process::Command::new("bash")
-            .args(["-c", &script])
-            .spawn()
-            .unwrap();
-        tell_child(&target, &fifo).unwrap();
-        reader.wait().unwrap();
-        let moved = std::fs::read_to_string(dir.path().join("pwd")).unwrap();
-        assert_eq!(moved.trim(), target.to_str().unwrap());
-    }
 }

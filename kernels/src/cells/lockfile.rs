@@ -12,7 +12,7 @@
 //!
 //! "Right before" matters: evcxr compiles a first, empty cell when it starts,
 //! and that build prunes the lock down to `ctx` alone. The headless runner
-//! copies the lock after that first build ([`crate::runner`]); the Jupyter
+//! copies the lock after that first build ([`crate::cells::runner`]); the Jupyter
 //! kernel, where evcxr_jupyter runs `init.evcxr` and then `prelude.rs`, gets a
 //! one-line `init.evcxr` that copies it ([`restore_cell`]) and the start-up
 //! script as `prelude.rs`.

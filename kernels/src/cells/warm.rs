@@ -1,6 +1,6 @@
 //! Builds the template folder that every kernel and grading run copies.
-use crate::runner::{Runner, RunnerConfig};
-use crate::session::{copy_tree, fingerprint, BuildDirs, READY_FILE};
+use crate::cells::runner::{Runner, RunnerConfig};
+use crate::cells::session::{copy_tree, fingerprint, BuildDirs, READY_FILE};
 use anyhow::{Context, Result};
 use std::path::Path;
 
@@ -47,7 +47,7 @@ pub fn warm(root: &Path, force: bool) -> Result<bool> {
         }
     }
     let _ = std::fs::remove_dir_all(&config_dir);
-    crate::lockfile::check_build_folder(root, &partial)?;
+    crate::cells::lockfile::check_build_folder(root, &partial)?;
     std::fs::write(partial.join(READY_FILE), &want)?;
     if dirs.template.exists() {
         std::fs::remove_dir_all(&dirs.template)

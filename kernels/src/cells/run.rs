@@ -2,7 +2,7 @@
 use crate::notebook::{
     cell_label, cell_source, error_output, is_code, multiline, stream_output, Notebook,
 };
-use crate::runner::{CellOutcome, Runner, RunnerConfig};
+use crate::cells::runner::{CellOutcome, Runner, RunnerConfig};
 use anyhow::Result;
 use serde_json::{json, Map, Value};
 use std::path::Path;

@@ -3,19 +3,14 @@
 //! evcxr reports a cell that panics, or returns early through `?`, as a success,
 //! and it cannot tell compiling time from running time. When
 //! `REPLEARN_MARK_FAILURES` is set, the child passes its stdin and stdout
-//! through pipes: it writes [`STARTED_MARK`] to stderr when evcxr asks it to
-//! run a compiled cell, and [`FAILURE_MARK`] to stdout before each of evcxr's
+//! through pipes: it writes [`marks::STARTED`] to stderr when evcxr asks it to
+//! run a compiled cell, and [`marks::FAILURE`] to stdout before each of evcxr's
 //! private notices of a panic or a `?` error, which the runner sees in order
 //! with the cell's output. `REPLEARN_MEMORY_MB` limits the child's data memory (heap).
 use std::io::{BufRead, BufReader, Write};
 use std::os::fd::FromRawFd;
 
-/// Written before evcxr's panic or `?`-error notice, followed by the kind.
-pub const FAILURE_MARK: &str = "REPLEARN_CELL_FAILED";
-/// Written when a compiled cell starts running (its time limit starts then).
-pub const STARTED_MARK: &str = "REPLEARN_CELL_STARTED";
-/// The environment variable holding the child's memory limit in MB.
-pub const MEMORY_ENV: &str = "REPLEARN_MEMORY_MB";
+use crate::protocol::{env, marks};
 const EVCXR_PANIC: &str = "EVCXR_PANIC_NOTIFICATION";
 const EVCXR_ERROR: &str = "EVCXR_ERROR_OCCURRED";
 const EVCXR_RUN: &str = "LOAD_AND_RUN";
@@ -24,16 +19,16 @@ const EVCXR_RUN: &str = "LOAD_AND_RUN";
 pub fn runtime_hook() {
     let is_child = std::env::var_os("EVCXR_IS_RUNTIME").is_some();
     if is_child {
-        if let Some(mb) = std::env::var(MEMORY_ENV)
+        if let Some(mb) = std::env::var(env::MEMORY_MB)
             .ok()
             .and_then(|v| v.parse::<u64>().ok())
         {
             limit_memory(mb);
         }
-        if std::env::var_os("REPLEARN_MARK_FAILURES").is_some() {
+        if std::env::var_os(env::MARK_FAILURES).is_some() {
             mark_events();
         }
-        crate::pool::follow_cwd_fifo();
+        super::cwd_fifo::follow_cwd_fifo();
     }
     evcxr::runtime_hook();
 }
@@ -118,7 +113,7 @@ fn forward_commands(
         .unwrap_or(false)
     {
         if line.starts_with(EVCXR_RUN.as_bytes()) {
-            let _ = marks.write_all(format!("{STARTED_MARK}\n").as_bytes());
+            let _ = marks.write_all(format!("{}\n", marks::STARTED).as_bytes());
         }
         if to_runtime
             .write_all(&line)
@@ -147,7 +142,7 @@ fn forward_output(from_cells: std::fs::File, real_stdout: std::fs::File) {
             _ => None,
         };
         if let Some(kind) = kind {
-            let _ = writeln!(out, "{FAILURE_MARK} {kind}");
+            let _ = writeln!(out, "{} {kind}", marks::FAILURE);
         }
         if out.write_all(&line).and_then(|_| out.flush()).is_err() {
             break;

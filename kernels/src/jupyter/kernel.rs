@@ -1,0 +1,160 @@
+//! The kernel Jupyter starts, and the spares it takes over.
+//!
+//! `run_kernel` is what Jupyter runs: it takes a ready spare (see [`super::pool`])
+//! and passes messages to it ([`super::wire::proxy`]), or starts evcxr itself.
+//! `run_spare` is a spare: evcxr's kernel on its own ports, offered to the
+//! next notebook. `prestart` starts spares ahead (`make lab` does).
+use super::wire::{self, ConnectionInfo};
+use super::pool;
+use crate::cells::{session::Session, startup};
+use crate::paths;
+use crate::protocol::env;
+use anyhow::{Context, Result};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The process that started this one (Jupyter's server, for a kernel).
+fn parent_pid() -> u32 {
+    // SAFETY: getppid cannot fail.
+    unsafe { libc::getppid() as u32 }
+}
+
+/// The kernel Jupyter started: a spare's proxy, or evcxr itself.
+pub fn run_kernel(connection_file: &Path) -> Result<()> {
+    let env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+    let root = paths::repo_root();
+    let spares = pool::size();
+    let pool = if spares > 0 {
+        match pool::Pool::for_root(&root, &env) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                eprintln!("replearn: no spare kernels ({e:#}); starting without");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let server = parent_pid();
+    if let Some(pool) = &pool {
+        let cwd = std::env::current_dir().context("reading the notebook's folder")?;
+        if let Some(taken) = pool.take(&cwd, Duration::from_secs(120)) {
+            if let Err(e) = pool.fill(spares, server, &env) {
+                eprintln!("replearn: starting a spare kernel: {e:#}");
+            }
+            return serve_taken(connection_file, taken);
+        }
+    }
+    startup::set_process_env(&root)?;
+    let session = Session::create(&root)?;
+    if !session.from_template {
+        eprintln!(
+            "replearn: no pre-built kernel folder for {}; this start compiles tch (minutes). \
+             Run `make lab` (or `.venv/bin/replearn-grade warm`) once to make starts fast.",
+            root.display()
+        );
+    }
+    session.activate();
+    startup::write_kernel_startup(&root, &session, "")?;
+    if let Some(pool) = pool {
+        // The spare starts once this kernel answers: both at once would halve both.
+        let front = ConnectionInfo::read(connection_file)?;
+        std::thread::spawn(move || {
+            let Ok(runtime) = wire::runtime() else {
+                return;
+            };
+            let answering =
+                runtime.block_on(wire::wait_until_answering(&front, Duration::from_secs(900)));
+            if answering.is_ok() {
+                if let Err(e) = pool.fill(spares, server, &env) {
+                    eprintln!("replearn: starting a spare kernel: {e:#}");
+                }
+            }
+        });
+    }
+    let result = evcxr_jupyter::main();
+    drop(session);
+    result
+}
+
+/// Passes Jupyter's messages to a taken spare until the spare ends.
+fn serve_taken(connection_file: &Path, taken: pool::Taken) -> Result<()> {
+    let front = ConnectionInfo::read(connection_file)?;
+    let runtime = wire::runtime()?;
+    let link = taken.link;
+    // The spare closes the link when it ends.
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let mut rest = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut &link, &mut rest);
+        let _ = done_tx.send(());
+    });
+    runtime.block_on(async {
+        tokio::select! {
+            r = wire::proxy(&front, &taken.kernel) => r.context("passing messages to the spare kernel"),
+            _ = done_rx => Ok(()),
+        }
+    })
+}
+
+/// A spare: evcxr's kernel on its own ports, offered to the next notebook.
+pub fn run_spare(pool_dir: PathBuf, connection_file: &Path) -> Result<()> {
+    let kernel = ConnectionInfo::read(connection_file)?;
+    let root = paths::repo_root();
+    startup::set_process_env(&root)?;
+    let session = Session::create(&root)?;
+    anyhow::ensure!(
+        session.from_template,
+        "no pre-built kernel folder for {}: a spare is not worth minutes of compiling",
+        root.display()
+    );
+    session.activate();
+    let fifo = session.dir.join("cwd.fifo");
+    crate::cells::cwd_fifo::make_cwd_fifo(&fifo)?;
+    std::env::set_var(env::CWD_FIFO, &fifo);
+    startup::write_kernel_startup(&root, &session, pool::WARM_UP)?;
+    std::thread::spawn(move || pool::serve_spare(pool_dir, kernel, fifo));
+    // evcxr_jupyter reads the connection file named on the command line.
+    let result = evcxr_jupyter::main();
+    let _ = std::fs::remove_file(connection_file);
+    drop(session);
+    result
+}
+
+/// Starts a spare ahead of the first notebook (`make lab` does, before
+/// JupyterLab starts). `--watch PID`: the spare ends with that process.
+/// `--wait`: returns once every spare has started.
+pub fn prestart(args: &[String]) -> Result<()> {
+    let mut watch = None;
+    let mut wait = false;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--watch" => {
+                let pid = rest.next().context("--watch needs a process id")?;
+                watch = Some(
+                    pid.parse::<u32>()
+                        .with_context(|| format!("--watch {pid}: not a process id"))?,
+                );
+            }
+            "--wait" => wait = true,
+            other => anyhow::bail!("prestart: unknown option {other}\n{}", crate::cli::kernel::USAGE),
+        }
+    }
+    if pool::size() == 0 {
+        println!("{}=0: no spare kernel", env::KERNEL_POOL);
+        return Ok(());
+    }
+    let env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+    let root = paths::repo_root();
+    let pool = pool::Pool::for_root(&root, &env)?;
+    let watch = watch.unwrap_or_else(parent_pid);
+    let started = pool.fill(pool::size(), watch, &env)?;
+    println!("spare kernels: {started} started in {}", pool.dir.display());
+    if wait {
+        pool.wait_ready(Duration::from_secs(900))?;
+        println!("spare kernels ready");
+    }
+    Ok(())
+}

@@ -1,0 +1,5 @@
+//! The Jupyter kernel: kernelspec, spare kernels, and the proxy to a spare.
+pub mod kernel;
+pub mod kernelspec;
+pub mod pool;
+pub mod wire;

