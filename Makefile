@@ -27,7 +27,7 @@ STEP := $(ROOT)/scripts/setup-step
 # JupyterLab refuses to start as root without --allow-root; containers run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test setup toolchain venv rust-src fetch binaries kernel bench stl10-probes shapes-factor-table gradescope data-stl10 clean-kernel-cache
+.PHONY: lab test setup toolchain venv rust-src fetch binaries kernel assign bench stl10-probes shapes-factor-table gradescope data-stl10 clean-kernel-cache
 
 # A spare kernel starts first (it ends with JupyterLab), so the first notebook opens at once.
 lab: setup
@@ -88,6 +88,12 @@ kernel: binaries
 	@$(STEP) "pre-building the kernel's build folder (compiles tch once more, for notebooks: about 4 minutes the first time)" \
 	  "the message above names the crate or the start-up line that failed. Run 'make clean-kernel-cache' and make again; if a crate could not be downloaded, run 'cargo fetch --locked' first" \
 	  $(VENV)/bin/replearn-grade warm
+
+# The student version of every assignment, from its instructor notebook:
+# notebooks/NN_name_source.ipynb -> notebooks/NN_name.ipynb (make test fails
+# when a committed student version is stale).
+assign: binaries
+	@for source in notebooks/*_source.ipynb; do $(VENV)/bin/replearn-grade assign "$$source" -o "$${source%_source.ipynb}.ipynb"; done
 
 # Benchmarks print markdown tables (figures in the README).
 bench: setup

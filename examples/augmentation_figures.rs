@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release --example augmentation_figures`
 use replearn::augment::{augmentation_figure, AugmentationSet};
-use replearn::data::{Shapes, ShapesConfig};
+use replearn::data::{ImageSet, Shapes, ShapesConfig};
 
 fn main() -> replearn::Result<()> {
     let shapes = Shapes::generate(&ShapesConfig {
@@ -11,7 +11,7 @@ fn main() -> replearn::Result<()> {
         seed: 11,
         ..Default::default()
     })?;
-    let images = shapes.images_unit(&[0, 1, 2, 3], tch::Device::Cpu)?;
+    let images = shapes.images(&[0, 1, 2, 3], tch::Device::Cpu)?;
     for (set, name) in [
         (AugmentationSet::A, "a"),
         (AugmentationSet::B, "b"),

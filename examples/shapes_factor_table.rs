@@ -9,12 +9,12 @@
 //! ```
 //! `--images N` generates N images, the first `--train M` for training (the
 //! rest for validation). Prints the budget, the seconds and a markdown table.
+use replearn::assignments::shapes::{self, train_autoencoder, train_contrastive, ShapesAssignment};
 use replearn::augment::{AugmentationSet, Augmenter};
-use replearn::data::{Shapes, ShapesConfig};
-use replearn::eval::{encode_shapes, FactorTable};
+use replearn::data::{ImageSet, Shapes, ShapesConfig};
+use replearn::eval::FactorTable;
 use replearn::losses::{info_nce, reconstruction_loss};
 use replearn::models::{ShapesDecoder, ShapesEncoder, ShapesEncoderConfig};
-use replearn::train::{train_autoencoder, train_contrastive, TrainConfig};
 use std::time::Instant;
 use tch::nn;
 
@@ -49,8 +49,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
     let images = flag(&args, "--images", ShapesConfig::default().len)?;
     let train_len = flag(&args, "--train", 40_000.min(images * 5 / 8))?;
-    let ae_epochs = flag(&args, "--ae-epochs", TrainConfig::autoencoder().epochs)?;
-    let cl_epochs = flag(&args, "--cl-epochs", TrainConfig::contrastive().epochs)?;
+    let original = ShapesAssignment::original();
+    let ae_epochs = flag(&args, "--ae-epochs", original.autoencoder.run.epochs)?;
+    let cl_epochs = flag(&args, "--cl-epochs", original.contrastive.run.epochs)?;
     if train_len == 0 || train_len >= images {
         return Err(format!("--train {train_len} must be at least 1 and less than --images {images} (the rest are validation images)").into());
     }
@@ -71,8 +72,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut table = FactorTable::new(&val);
     let probe =
         |table: &mut FactorTable, name: &str, encoder: &ShapesEncoder| -> replearn::Result<()> {
-            let train_features = encode_shapes(encoder, &train, 256, device)?;
-            let val_features = encode_shapes(encoder, &val, 256, device)?;
+            let train_features = shapes::encode(encoder, &train, device)?;
+            let val_features = shapes::encode(encoder, &val, device)?;
             table.probe(name, &train_features, &train, &val_features, &val);
             Ok(())
         };
@@ -84,11 +85,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let ae_vs = nn::VarStore::new(device);
     let encoder = ShapesEncoder::new(&(ae_vs.root() / "encoder"), &ShapesEncoderConfig::default());
     let decoder = ShapesDecoder::new(&(ae_vs.root() / "decoder"), &ShapesEncoderConfig::default());
-    let config = TrainConfig {
-        epochs: ae_epochs,
-        device,
-        ..TrainConfig::autoencoder()
-    };
+    let mut config = original.autoencoder.clone();
+    config.run.epochs = ae_epochs;
+    config.run.device = device;
     let history = train_autoencoder(
         &encoder,
         &decoder,
@@ -107,11 +106,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         normalize: true,
         ..ShapesEncoderConfig::default()
     };
-    let config = TrainConfig {
-        epochs: cl_epochs,
-        device,
-        ..TrainConfig::contrastive()
-    };
+    let mut config = original.contrastive.clone();
+    config.run.epochs = cl_epochs;
+    config.run.device = device;
     for (seed, set) in [AugmentationSet::A, AugmentationSet::B, AugmentationSet::C]
         .into_iter()
         .enumerate()

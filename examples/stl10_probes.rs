@@ -10,10 +10,11 @@
 //! `--epochs N` shortens both budgets (a smoke test). Prints a markdown table.
 use replearn::data::{stl10_or_stand_in, Stl10, Stl10Split, Stl10StandInConfig};
 use replearn::models::{Stl10AutoencoderConfig, Stl10Decoder, Stl10Encoder};
-use replearn::train::{
-    stl10_accuracy, stl10_autoencoder_step, stl10_classifier_step, train_stl10_autoencoder,
-    train_stl10_classifier, TrainConfig,
+use replearn::assignments::stl10::{
+    accuracy, train_autoencoder, train_classifier, Stl10Assignment,
 };
+use replearn::data::ImageSet;
+use replearn::losses::{stl10_autoencoder_loss, stl10_classifier_loss};
 use std::path::PathBuf;
 use std::time::Instant;
 use tch::nn::{self, Module};
@@ -62,75 +63,63 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let unlabeled = Stl10::load(&dir, Stl10Split::Unlabeled, Some(10_000))?;
     let train = Stl10::load(&dir, Stl10Split::Train, None)?;
     let test = Stl10::load(&dir, Stl10Split::Test, None)?;
-    let budget = |config: TrainConfig| TrainConfig {
-        epochs: epochs.unwrap_or(config.epochs),
-        device,
-        seed: 4,
-        ..config
-    };
+    let mut budgets = Stl10Assignment::original();
+    for run in [&mut budgets.autoencoder.run, &mut budgets.classifier.run] {
+        run.epochs = epochs.unwrap_or(run.epochs);
+        run.device = device;
+        run.seed = 4;
+    }
     let cfg = Stl10AutoencoderConfig::default();
     let started = Instant::now();
 
     let ae_vs = nn::VarStore::new(device);
     let encoder = Stl10Encoder::new(&(ae_vs.root() / "encoder"), &cfg);
     let decoder = Stl10Decoder::new(&(ae_vs.root() / "decoder"), &cfg);
-    let ae = train_stl10_autoencoder(
+    let ae = train_autoencoder(
         &encoder,
         &decoder,
         &ae_vs,
         &unlabeled,
-        &budget(TrainConfig::stl10_autoencoder()),
-        stl10_autoencoder_step,
+        &budgets.autoencoder,
+        stl10_autoencoder_loss,
     )?;
     let ae_seconds = started.elapsed().as_secs_f64();
 
     let random_vs = nn::VarStore::new(device);
     let random_encoder = Stl10Encoder::new(&random_vs.root(), &cfg);
     let supervised_vs = nn::VarStore::new(device);
-    let supervised_encoder = Stl10Encoder::new(&(supervised_vs.root() / "encoder"), &cfg);
+    let supervised_encoder = Stl10Encoder::new(&supervised_vs.root(), &cfg);
     let mut rows = Vec::new();
-    for (name, encoder, supervised) in [
+    for (name, encoder, encoder_vs, supervised) in [
         (
             "I: frozen autoencoder encoder",
             &encoder as &dyn Module,
+            &ae_vs,
             false,
         ),
         (
             "II: encoder trained with the labels",
             &supervised_encoder,
+            &supervised_vs,
             true,
         ),
-        ("III: frozen random encoder", &random_encoder, false),
+        ("III: frozen random encoder", &random_encoder, &random_vs, false),
     ] {
         let t = Instant::now();
         let head_vs = nn::VarStore::new(device);
-        let (head, optimised) = if supervised {
-            (
-                nn::linear(
-                    supervised_vs.root() / "head",
-                    cfg.features(),
-                    10,
-                    Default::default(),
-                ),
-                &supervised_vs,
-            )
-        } else {
-            (
-                nn::linear(head_vs.root(), cfg.features(), 10, Default::default()),
-                &head_vs,
-            )
-        };
-        train_stl10_classifier(
+        let head = nn::linear(head_vs.root(), cfg.features(), 10, Default::default());
+        train_classifier(
             encoder,
+            encoder_vs,
             &head,
-            optimised,
+            &head_vs,
             &train,
-            &budget(TrainConfig::stl10_classifier()),
+            &budgets.classifier,
             supervised,
-            stl10_classifier_step,
+            stl10_classifier_loss,
         )?;
-        let train_acc = stl10_accuracy(encoder, &head, &train, 256, device)?;
-        let test_acc = stl10_accuracy(encoder, &head, &test, 256, device)?;
+        let train_acc = accuracy(encoder, &head, &train, device)?;
+        let test_acc = accuracy(encoder, &head, &test, device)?;
         rows.push((name, train_acc, test_acc, t.elapsed().as_secs_f64()));
     }
 

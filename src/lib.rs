@@ -9,6 +9,7 @@
 //!
 //! Tensors live on [`device()`]: CUDA when a GPU is present, else the CPU.
 
+pub mod assignments;
 pub mod augment;
 pub mod data;
 mod device;
@@ -18,13 +19,14 @@ pub mod grading;
 pub mod losses;
 pub mod models;
 pub mod prelude;
+mod protocol;
 mod seed;
 pub mod theory;
 pub mod train;
 pub mod viz;
 
 pub use device::{device, load_cuda_backend, DeviceReport, LIBTORCH_LIB};
-pub use error::{Error, Result};
+pub use error::{Context, Error, Result};
 pub use seed::seed;
 
 /// Re-exported so that notebooks and dependants use the same `tch`.

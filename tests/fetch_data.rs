@@ -2,7 +2,7 @@
 //! interrupted download resumes, the checksum is checked, the archive is
 //! unpacked into files `Stl10::load` reads; offline and damaged cases explain
 //! themselves.
-use replearn::data::{Stl10, Stl10Split};
+use replearn::data::{ImageSet, Stl10, Stl10Split};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

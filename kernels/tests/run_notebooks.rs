@@ -1,5 +1,8 @@
-//! `replearn-grade run` on real notebooks: outputs written as Jupyter would,
-//! failures named by cell, with the kernel's start-up.
+//! `replearn-grade run` on fixtures: outputs written as Jupyter would,
+//! failures named by cell, with the kernel's start-up. And every notebook of
+//! `notebooks/`, found by name, none listed here: each assignment validated
+//! (reference full marks, student version 0, every cell running), its student
+//! version current; every other notebook run headlessly.
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -44,64 +47,6 @@ fn text_of(v: &Value) -> String {
         Value::String(s) => s.clone(),
         _ => String::new(),
     }
-}
-
-#[test]
-fn welcome_notebook_runs_and_shows_its_image_plot_and_loss_curve() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("welcome.out.ipynb");
-    let result = run(
-        &root().join("notebooks/00_welcome.ipynb"),
-        &out,
-        &["--timeout", "300"],
-    );
-    let stderr = String::from_utf8_lossy(&result.stderr);
-    assert!(
-        result.status.success(),
-        "welcome notebook failed:\n{stderr}"
-    );
-    let nb: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
-
-    let total = output_data(cell_by_id(&nb, "welcome-tensor"), "text/plain")
-        .map(text_of)
-        .unwrap_or_default();
-    assert_eq!(total.trim(), "83.0");
-
-    // The gradient image: red grows to the right, green downwards, blue 0.5.
-    let png_b64 = output_data(cell_by_id(&nb, "welcome-image"), "image/png")
-        .and_then(Value::as_str)
-        .expect("image/png output");
-    use base64::Engine;
-    let png = base64::engine::general_purpose::STANDARD
-        .decode(png_b64.trim())
-        .unwrap();
-    let img = image::load_from_memory(&png).unwrap().to_rgb8();
-    assert_eq!((img.width(), img.height()), (64, 64));
-    assert_eq!(img.get_pixel(0, 0).0, [0, 0, 128]);
-    assert_eq!(img.get_pixel(63, 0).0, [255, 0, 128]);
-    assert_eq!(img.get_pixel(0, 63).0, [0, 255, 128]);
-
-    let svg = output_data(cell_by_id(&nb, "welcome-plot"), "image/svg+xml")
-        .map(text_of)
-        .expect("svg plot");
-    assert!(svg.contains("sin x") && svg.contains("cos x"));
-
-    let train = cell_by_id(&nb, "welcome-train");
-    let streams: String = train["outputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| text_of(&o["text"]))
-        .collect();
-    assert!(
-        streams.contains("two moons 200/200 (100%) loss"),
-        "progress lines missing:\n{streams}"
-    );
-    assert!(streams.contains("training accuracy: "));
-    let curve = output_data(cell_by_id(&nb, "welcome-history"), "image/svg+xml")
-        .map(text_of)
-        .expect("loss curve");
-    assert!(curve.contains("cross-entropy"));
 }
 
 #[test]
@@ -206,259 +151,6 @@ fn an_unreadable_notebook_is_a_clear_error() {
     );
 }
 
-/// Runs `source` with `replearn-grade run` in quick mode in a fresh folder
-/// (which it returns, with the executed notebook), asserting that it passes.
-fn run_quick(source: &str) -> (tempfile::TempDir, Value) {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("out.ipynb");
-    let result = Command::new(env!("CARGO_BIN_EXE_replearn-grade"))
-        .args(["run", "--timeout", "300", "-o"])
-        .arg(&out)
-        .arg(root().join(source))
-        .env("REPLEARN_QUICK", "1")
-        .env_remove("REPLEARN_DATA")
-        .current_dir(dir.path())
-        .output()
-        .expect("replearn-grade runs");
-    let stderr = String::from_utf8_lossy(&result.stderr);
-    assert!(result.status.success(), "{source} failed:\n{stderr}");
-    let nb = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
-    (dir, nb)
-}
-
-/// Everything cell `id` printed to stdout.
-fn stdout_of(nb: &Value, id: &str) -> String {
-    cell_by_id(nb, id)["outputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|o| o["name"] == "stdout")
-        .map(|o| text_of(&o["text"]))
-        .collect()
-}
-
-#[test]
-fn shapes_assignment_runs_end_to_end_in_quick_mode() {
-    let (dir, nb) = run_quick("notebooks/01_shapes_source.ipynb");
-    assert!(stdout_of(&nb, "setup").contains("mode: quick"));
-    assert!(stdout_of(&nb, "test-ae-loss").contains("value and gradient are right"));
-    assert!(stdout_of(&nb, "test-contrastive-loss").contains("are right"));
-    assert!(stdout_of(&nb, "test-contrastive-gradient").contains("gradient is right"));
-    let table = stdout_of(&nb, "factor-table");
-    for row in [
-        "| random (untrained) |",
-        "| autoencoder |",
-        "| contrastive A |",
-        "| contrastive B |",
-        "| contrastive C |",
-        "| chance",
-    ] {
-        assert!(table.contains(row), "factor table lacks {row}:\n{table}");
-    }
-    for id in ["data", "nn-ae-val", "aug-c", "nn-c"] {
-        assert!(
-            output_data(cell_by_id(&nb, id), "image/png").is_some(),
-            "{id} shows no image"
-        );
-    }
-    assert!(
-        output_data(cell_by_id(&nb, "train-ae"), "image/svg+xml").is_some(),
-        "no loss curve"
-    );
-    assert!(
-        dir.path()
-            .join("checkpoints/shapes_autoencoder.safetensors")
-            .exists(),
-        "checkpoint not written"
-    );
-    assert!(stdout_of(&nb, "theory-groups").contains("tight: diameters"));
-}
-
-/// `student` is what `assign` makes of `source` today, leaks none of `leaks`,
-/// and its first failure in quick mode is `first_failure`.
-fn assert_student_version_is_current(
-    source: &str,
-    student: &str,
-    leaks: &[&str],
-    first_failure: &str,
-) {
-    let dir = tempfile::tempdir().unwrap();
-    let fresh = dir.path().join("student.ipynb");
-    let made = Command::new(env!("CARGO_BIN_EXE_replearn-grade"))
-        .arg("assign")
-        .arg(root().join(source))
-        .arg("-o")
-        .arg(&fresh)
-        .output()
-        .unwrap();
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
-    let committed = std::fs::read_to_string(root().join(student)).unwrap();
-    assert_eq!(
-        std::fs::read_to_string(&fresh).unwrap(),
-        committed,
-        "{student} is stale: regenerate it with replearn-grade assign {source} -o {student}"
-    );
-    for leak in ["BEGIN SOLUTION"].iter().chain(leaks) {
-        assert!(!committed.contains(leak), "{student} contains {leak:?}");
-    }
-    let result = Command::new(env!("CARGO_BIN_EXE_replearn-grade"))
-        .args(["run", "--timeout", "300", "-o"])
-        .arg(dir.path().join("out.ipynb"))
-        .arg(&fresh)
-        .env("REPLEARN_QUICK", "1")
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&result.stderr);
-    assert_eq!(result.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains(first_failure), "{stderr}");
-}
-
-#[test]
-fn shapes_student_version_is_current_and_first_fails_at_a_fixme() {
-    assert_student_version_is_current(
-        "notebooks/01_shapes_source.ipynb",
-        "notebooks/01_shapes.ipynb",
-        &["cross_entropy_for_logits", "square().mean", "test-contrastive-gradient"],
-        "cell 9 (id \"test-ae-loss\") failed: panicked: FIXME: the code of cell 'ae-loss' is not written yet",
-    );
-}
-
-#[test]
-fn stl10_student_version_is_current_and_first_fails_at_a_fixme() {
-    assert_student_version_is_current(
-        "notebooks/02_stl10_source.ipynb",
-        "notebooks/02_stl10.ipynb",
-        &["conv2d(p / \"conv0\"", "cross_entropy_for_logits(labels)", "test-classifier-frozen-gradients"],
-        "cell 7 (id \"test-encoder\") failed: panicked: FIXME: the code of cell 'encoder' is not written yet",
-    );
-}
-
-#[test]
-fn stl10_assignment_runs_end_to_end_in_quick_mode_on_the_stand_in() {
-    let (dir, nb) = run_quick("notebooks/02_stl10_source.ipynb");
-    assert!(
-        stdout_of(&nb, "data").contains("offline stand-in"),
-        "{}",
-        stdout_of(&nb, "data")
-    );
-    assert!(
-        dir.path()
-            .join("data/stl10_stand_in_quick/train_X.bin")
-            .is_file(),
-        "stand-in not written in STL-10's layout"
-    );
-    for id in ["encoder", "decoder", "ae-step", "classifier-step"] {
-        let test = format!("test-{id}");
-        assert!(
-            stdout_of(&nb, &test).contains("correct"),
-            "{test}: {}",
-            stdout_of(&nb, &test)
-        );
-    }
-    let results = stdout_of(&nb, "results");
-    for method in [
-        "I: frozen autoencoder encoder",
-        "II: encoder trained with the labels",
-        "III: frozen random encoder",
-    ] {
-        let line = results
-            .lines()
-            .find(|l| l.starts_with(method))
-            .unwrap_or_else(|| panic!("no {method} in\n{results}"));
-        assert_eq!(line.matches('%').count(), 2, "{line}");
-    }
-    for id in ["data", "reconstructions"] {
-        assert!(
-            output_data(cell_by_id(&nb, id), "image/png").is_some(),
-            "{id} shows no image"
-        );
-    }
-    for id in ["train-ae", "results"] {
-        assert!(
-            output_data(cell_by_id(&nb, id), "image/svg+xml").is_some(),
-            "{id} shows no plot"
-        );
-    }
-    assert!(
-        dir.path()
-            .join("checkpoints/stl10_autoencoder.safetensors")
-            .exists(),
-        "checkpoint not written"
-    );
-}
-
-#[test]
-fn clip_student_version_is_current_and_first_fails_at_a_fixme() {
-    assert_student_version_is_current(
-        "notebooks/03_clip_source.ipynb",
-        "notebooks/03_clip.ipynb",
-        &[
-            "logits.tr().cross_entropy_for_logits",
-            "topk(k, 0, true, true)",
-            "test-clip-loss-symmetric",
-        ],
-        "(id \"test-head\") failed: panicked: FIXME: the code of cell 'head' is not written yet",
-    );
-}
-
-#[test]
-fn clip_assignment_runs_end_to_end_in_quick_mode_on_captioned_shapes() {
-    let (dir, nb) = run_quick("notebooks/03_clip_source.ipynb");
-    assert!(
-        stdout_of(&nb, "data").contains("captioned shapes"),
-        "{}",
-        stdout_of(&nb, "data")
-    );
-    assert!(
-        dir.path()
-            .join("data/captioned_shapes_quick/captions.txt")
-            .is_file(),
-        "captioned shapes not written in Flickr8k's layout"
-    );
-    for (id, says) in [
-        ("test-head", "Head: correct"),
-        ("test-clip-loss", "clip_loss: correct"),
-        ("test-retrieve", "retrieve: correct"),
-    ] {
-        assert!(
-            stdout_of(&nb, id).contains(says),
-            "{id}: {}",
-            stdout_of(&nb, id)
-        );
-    }
-    // The pre-trained text encoder ranks the two dog sentences closest.
-    let similarities = stdout_of(&nb, "text-encoder");
-    let first: Vec<f64> = similarities
-        .lines()
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .rev()
-        .take(3)
-        .map(|v| v.parse().unwrap())
-        .collect();
-    assert!(first[1] > first[0] + 0.2, "{similarities}");
-    assert!(
-        stdout_of(&nb, "recall").contains("recall@10: "),
-        "{}",
-        stdout_of(&nb, "recall")
-    );
-    assert!(stdout_of(&nb, "probe").contains("linear probe on the STL-10 stand-in: test accuracy"));
-    let grid = output_data(cell_by_id(&nb, "retrieval"), "image/svg+xml")
-        .map(text_of)
-        .expect("retrieval grid");
-    assert!(
-        grid.contains("a red triangle in the upper left")
-            && grid.contains("data:image/png;base64,")
-    );
-    assert!(output_data(cell_by_id(&nb, "data"), "image/png").is_some());
-}
-
 #[test]
 fn assign_rejects_a_malformed_source_and_never_overwrites_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -486,4 +178,248 @@ fn assign_rejects_a_malformed_source_and_never_overwrites_it() {
         before,
         "the source must never be overwritten"
     );
+}
+
+/// Everything cell `id` printed to stdout.
+fn stdout_of(nb: &Value, id: &str) -> String {
+    cell_by_id(nb, id)["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["name"] == "stdout")
+        .map(|o| text_of(&o["text"]))
+        .collect()
+}
+
+/// The notebooks of `notebooks/`: instructor notebooks (`*_source.ipynb`), and
+/// the others that are not a student version of one.
+fn discover() -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let mut all: Vec<PathBuf> = std::fs::read_dir(root().join("notebooks"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ipynb"))
+        .collect();
+    all.sort();
+    let is_source = |p: &Path| p.to_string_lossy().ends_with("_source.ipynb");
+    let sources: Vec<PathBuf> = all.iter().filter(|p| is_source(p)).cloned().collect();
+    let others = all
+        .into_iter()
+        .filter(|p| !is_source(p) && !student_of_some(p, &sources))
+        .collect();
+    (sources, others)
+}
+
+fn student_version(source: &Path) -> PathBuf {
+    PathBuf::from(source.to_string_lossy().replace("_source.ipynb", ".ipynb"))
+}
+
+fn student_of_some(path: &Path, sources: &[PathBuf]) -> bool {
+    sources.iter().any(|s| student_version(s) == path)
+}
+
+fn name_of(path: &Path) -> String {
+    path.file_name().unwrap().to_string_lossy().replace("_source.ipynb", "").replace(".ipynb", "")
+}
+
+/// Checks one instructor notebook: its committed student version is what
+/// `assign` makes today and leaks no solution; `validate` passes (every cell
+/// runs with the solutions, full marks; zero for the student version); the
+/// student version first fails at a FIXME. Returns the graded reference run.
+fn check_assignment(source: &Path) -> Result<Value, String> {
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = dir.path().join("student.ipynb");
+    let made = Command::new(env!("CARGO_BIN_EXE_replearn-grade"))
+        .arg("assign")
+        .arg(source)
+        .arg("-o")
+        .arg(&fresh)
+        .output()
+        .unwrap();
+    if !made.status.success() {
+        return Err(format!("assign failed: {}", String::from_utf8_lossy(&made.stderr)));
+    }
+    let student = student_version(source);
+    let committed = std::fs::read_to_string(&student)
+        .map_err(|e| format!("{}: {e}: run `make assign`", student.display()))?;
+    if std::fs::read_to_string(&fresh).unwrap() != committed {
+        return Err(format!("{} is stale: run `make assign`", student.display()));
+    }
+    if committed.contains("BEGIN SOLUTION") {
+        return Err(format!("{} contains a solution region", student.display()));
+    }
+    let runs = dir.path().join("runs");
+    let validated = Command::new(env!("CARGO_BIN_EXE_replearn-grade"))
+        .arg("validate")
+        .arg(source)
+        .arg("-o")
+        .arg(&runs)
+        .env_remove("REPLEARN_DATA")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let report = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&validated.stdout),
+        String::from_utf8_lossy(&validated.stderr)
+    );
+    if !validated.status.success() || !String::from_utf8_lossy(&validated.stdout).contains(": valid") {
+        return Err(format!("validate failed:\n{report}"));
+    }
+    let read = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(runs.join(name)).unwrap()).unwrap()
+    };
+    // The student version's first failing cell fails at a FIXME stub.
+    let graded_student = read("student.ipynb");
+    let first_error = graded_student["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["outputs"].as_array().cloned().unwrap_or_default())
+        .find(|o| o["output_type"] == "error");
+    match first_error {
+        Some(e) if e["evalue"].as_str().is_some_and(|v| v.contains("FIXME: the code of cell")) => {}
+        other => return Err(format!("the student version's first failure is not a FIXME stub: {other:?}")),
+    }
+    let reference = read("reference.ipynb");
+    // Data the notebook wrote, for the checks of particular notebooks.
+    let data = dir.path().join("data");
+    extra_checks(&name_of(source), &reference, dir.path(), &data)?;
+    Ok(reference)
+}
+
+/// Runs a notebook that is not an assignment headlessly, in quick mode.
+fn check_other(path: &Path) -> Result<Value, String> {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.ipynb");
+    let result = Command::new(env!("CARGO_BIN_EXE_replearn-grade"))
+        .args(["run", "--timeout", "300", "-o"])
+        .arg(&out)
+        .arg(path)
+        .env("REPLEARN_QUICK", "1")
+        .env_remove("REPLEARN_DATA")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    if !result.status.success() {
+        return Err(format!("run failed:\n{}", String::from_utf8_lossy(&result.stderr)));
+    }
+    let nb: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    extra_checks(&name_of(path), &nb, dir.path(), &dir.path().join("data"))?;
+    Ok(nb)
+}
+
+/// What particular notebooks must show beyond running (a new notebook needs
+/// no entry here).
+fn extra_checks(name: &str, nb: &Value, dir: &Path, data: &Path) -> Result<(), String> {
+    let ensure = |ok: bool, what: String| if ok { Ok(()) } else { Err(what) };
+    let png = |id: &str| output_data(cell_by_id(nb, id), "image/png").is_some();
+    let svg = |id: &str| output_data(cell_by_id(nb, id), "image/svg+xml").map(text_of);
+    match name {
+        "00_welcome" => {
+            let total = output_data(cell_by_id(nb, "welcome-tensor"), "text/plain").map(text_of).unwrap_or_default();
+            ensure(total.trim() == "83.0", format!("welcome-tensor shows {total:?}"))?;
+            // The gradient image: red grows to the right, green downwards, blue 0.5.
+            let png_b64 = output_data(cell_by_id(nb, "welcome-image"), "image/png")
+                .and_then(Value::as_str)
+                .ok_or("no image/png output of welcome-image")?;
+            use base64::Engine;
+            let bytes = base64::engine::general_purpose::STANDARD.decode(png_b64.trim()).unwrap();
+            let img = image::load_from_memory(&bytes).unwrap().to_rgb8();
+            ensure((img.width(), img.height()) == (64, 64), "welcome-image is not 64x64".into())?;
+            ensure(img.get_pixel(0, 0).0 == [0, 0, 128], format!("pixel (0, 0) is {:?}", img.get_pixel(0, 0).0))?;
+            ensure(img.get_pixel(63, 0).0 == [255, 0, 128], format!("pixel (63, 0) is {:?}", img.get_pixel(63, 0).0))?;
+            ensure(img.get_pixel(0, 63).0 == [0, 255, 128], format!("pixel (0, 63) is {:?}", img.get_pixel(0, 63).0))?;
+            let plot = svg("welcome-plot").unwrap_or_default();
+            ensure(plot.contains("sin x") && plot.contains("cos x"), "welcome-plot lacks its lines".into())?;
+            let streams: String = cell_by_id(nb, "welcome-train")["outputs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| text_of(&o["text"]))
+                .collect();
+            ensure(streams.contains("two moons 200/200 (100%) loss"), format!("progress lines missing:\n{streams}"))?;
+            ensure(streams.contains("training accuracy: "), "no training accuracy".into())?;
+            ensure(svg("welcome-history").is_some_and(|c| c.contains("cross-entropy")), "no loss curve".into())
+        }
+        "01_shapes" => {
+            ensure(stdout_of(nb, "setup").contains("budget: quick"), stdout_of(nb, "setup"))?;
+            ensure(stdout_of(nb, "test-ae-loss").contains("value and gradient are right"), "test-ae-loss".into())?;
+            ensure(stdout_of(nb, "test-contrastive-loss").contains("are right"), "test-contrastive-loss".into())?;
+            ensure(stdout_of(nb, "test-contrastive-gradient").contains("gradient is right"), "test-contrastive-gradient".into())?;
+            let table = stdout_of(nb, "factor-table");
+            for row in ["| random (untrained) |", "| autoencoder |", "| contrastive A |", "| contrastive B |", "| contrastive C |", "| chance"] {
+                ensure(table.contains(row), format!("factor table lacks {row}:\n{table}"))?;
+            }
+            for id in ["data", "nn-ae-val", "aug-c", "nn-c"] {
+                ensure(png(id), format!("{id} shows no image"))?;
+            }
+            ensure(svg("train-ae").is_some(), "no loss curve".into())?;
+            ensure(dir.join("checkpoints/shapes_autoencoder.safetensors").exists(), "checkpoint not written".into())?;
+            ensure(stdout_of(nb, "theory-groups").contains("tight: diameters"), "theory-groups".into())
+        }
+        "02_stl10" => {
+            ensure(stdout_of(nb, "setup").contains("offline stand-in"), stdout_of(nb, "setup"))?;
+            ensure(data.join("stl10_stand_in_quick/train_X.bin").is_file(), "stand-in not written in STL-10's layout".into())?;
+            for id in ["encoder", "decoder", "ae-loss", "classifier-loss"] {
+                let test = format!("test-{id}");
+                ensure(stdout_of(nb, &test).contains("correct"), format!("{test}: {}", stdout_of(nb, &test)))?;
+            }
+            let results = stdout_of(nb, "results");
+            for method in ["I: frozen autoencoder encoder", "II: encoder trained with the labels", "III: frozen random encoder"] {
+                let line = results.lines().find(|l| l.starts_with(method)).ok_or(format!("no {method} in\n{results}"))?;
+                ensure(line.matches('%').count() == 2, line.to_string())?;
+            }
+            for id in ["data", "reconstructions"] {
+                ensure(png(id), format!("{id} shows no image"))?;
+            }
+            for id in ["train-ae", "results"] {
+                ensure(svg(id).is_some(), format!("{id} shows no plot"))?;
+            }
+            ensure(dir.join("checkpoints/stl10_autoencoder.safetensors").exists(), "checkpoint not written".into())
+        }
+        "03_clip" => {
+            ensure(stdout_of(nb, "setup").contains("captioned shapes"), stdout_of(nb, "setup"))?;
+            ensure(data.join("captioned_shapes_quick/captions.txt").is_file(), "captioned shapes not written in Flickr8k's layout".into())?;
+            for (id, says) in [("test-head", "Head: correct"), ("test-clip-loss", "clip_loss: correct"), ("test-retrieve", "retrieve: correct")] {
+                ensure(stdout_of(nb, id).contains(says), format!("{id}: {}", stdout_of(nb, id)))?;
+            }
+            // The pre-trained text encoder ranks the two dog sentences closest.
+            let similarities = stdout_of(nb, "text-encoder");
+            let first: Vec<f64> = similarities.lines().next().unwrap_or("").split_whitespace().rev().take(3).filter_map(|v| v.parse().ok()).collect();
+            ensure(first.len() == 3 && first[1] > first[0] + 0.2, similarities.clone())?;
+            ensure(stdout_of(nb, "recall").contains("recall@10: "), stdout_of(nb, "recall"))?;
+            ensure(stdout_of(nb, "probe").contains("linear probe on the STL-10 stand-in: test accuracy"), stdout_of(nb, "probe"))?;
+            let grid = svg("retrieval").ok_or("no retrieval grid")?;
+            ensure(grid.contains("a red triangle in the upper left") && grid.contains("data:image/png;base64,"), "retrieval grid".into())?;
+            ensure(png("data"), "data shows no image".into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Every notebook, two at a time (the machine has two cores), each failure named.
+#[test]
+fn every_assignment_validates_and_every_notebook_runs() {
+    let (sources, others) = discover();
+    assert!(!sources.is_empty(), "no *_source.ipynb under notebooks/");
+    let mut jobs: Vec<(PathBuf, bool)> = sources.into_iter().map(|p| (p, true)).collect();
+    jobs.extend(others.into_iter().map(|p| (p, false)));
+    let queue = std::sync::Mutex::new(jobs.into_iter());
+    let failures = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| loop {
+                let next = queue.lock().unwrap().next();
+                let Some((path, assignment)) = next else { break };
+                let started = std::time::Instant::now();
+                let result = if assignment { check_assignment(&path) } else { check_other(&path) };
+                eprintln!("{}: {} in {:.0} s", path.display(), if result.is_ok() { "ok" } else { "FAILED" }, started.elapsed().as_secs_f64());
+                if let Err(e) = result {
+                    failures.lock().unwrap().push(format!("{}: {e}", path.display()));
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

@@ -57,14 +57,12 @@ impl RandomCropFlip {
 fn spatial(images: &Tensor, size: i64) -> Result<(i64, i64)> {
     match images.size()[..] {
         [_, _, h, w] if size >= 1 && size <= h && size <= w => Ok((h, w)),
-        [_, _, h, w] => Err(Error::InvalidArgument(format!(
-            "a crop of {size}x{size} does not fit images of {h}x{w}"
-        ))),
-        _ => Err(Error::Shape {
-            what: "crop",
-            got: images.size(),
-            expected: "[B, C, H, W]",
-        }),
+        [_, _, h, w] => Err(Error::invalid(
+            "crop size",
+            format!("{size}x{size}"),
+            format!("a crop must fit the images, which are {h}x{w}"),
+        )),
+        _ => Err(Error::shape("crop", &images.size(), "[B, C, H, W]")),
     }
 }
 

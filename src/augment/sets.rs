@@ -48,11 +48,7 @@ impl Augmenter {
     pub fn apply(&mut self, images: &Tensor) -> Result<Tensor> {
         let size = images.size();
         if size.len() != 4 || size[1] != 3 || size[2] != size[3] {
-            return Err(Error::Shape {
-                what: "augmentation input",
-                got: size,
-                expected: "[B, 3, S, S] in [0, 1]",
-            });
+            return Err(Error::shape("augmentation input", &size, "[B, 3, S, S] in [0, 1]"));
         }
         let b = size[0] as usize;
         let x = images.to_kind(Kind::Float);
@@ -183,6 +179,7 @@ pub fn augmentation_figure(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::ImageSet;
     use crate::data::{Shapes, ShapesConfig};
     use tch::Device;
 
@@ -194,7 +191,7 @@ mod tests {
         })
         .unwrap();
         shapes
-            .images_unit(&(0..16).collect::<Vec<_>>(), Device::Cpu)
+            .images(&(0..16).collect::<Vec<_>>(), Device::Cpu)
             .unwrap()
     }
 

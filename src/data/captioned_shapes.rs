@@ -1,7 +1,8 @@
 //! Captioned shapes: the offline stand-in for Flickr8k, written in Flickr8k's
 //! layout. Each image shows one shape; its captions name the colour, the shape,
 //! the size and where it is ("a red triangle in the upper left").
-use super::{CaptionedImage, Flickr8k, ShapeFactors, Shapes, ShapesConfig};
+use super::source::write_stand_in_once;
+use super::{CaptionedImage, DataChoice, Flickr8k, ShapeFactors, Shapes, ShapesConfig};
 use crate::Result;
 use std::path::Path;
 
@@ -97,25 +98,31 @@ pub fn write_captioned_shapes(dir: impl AsRef<Path>, config: &CaptionedShapesCon
 
 /// Flickr8k from `real` when its `captions.txt` is there; otherwise the
 /// captioned shapes in `stand_in`, written with `config` unless already there.
-/// The flag is true for the stand-in.
+/// Load the chosen folder with [`Flickr8k::load`].
 pub fn flickr8k_or_captioned_shapes(
     real: impl AsRef<Path>,
     stand_in: impl AsRef<Path>,
     config: &CaptionedShapesConfig,
-) -> Result<(Flickr8k, bool)> {
+) -> Result<DataChoice> {
     let real = real.as_ref();
+    let choice = |dir: &Path, stand_in| DataChoice {
+        dir: dir.to_path_buf(),
+        stand_in,
+        name: "Flickr8k",
+        stand_in_name: "captioned shapes in Flickr8k's layout",
+    };
     if real.join("captions.txt").is_file() {
-        return Ok((Flickr8k::load(real)?, false));
+        return Ok(choice(real, false));
     }
     let dir = stand_in.as_ref();
-    super::data_dir::write_stand_in_once(dir, config, |d, c| write_captioned_shapes(d, c))?;
-    Ok((Flickr8k::load(dir)?, true))
+    write_stand_in_once(dir, config, |d, c| write_captioned_shapes(d, c))?;
+    Ok(choice(dir, true))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::ShapeKind;
+    use crate::data::{ImageSet, ShapeKind};
 
     #[test]
     fn captions_name_colour_shape_size_and_place() {
@@ -149,13 +156,14 @@ mod tests {
             image_size: 32,
             seed: 1,
         };
-        let (set, stand_in) = flickr8k_or_captioned_shapes(
+        let choice = flickr8k_or_captioned_shapes(
             dir.path().join("Flickr8k"),
             dir.path().join("shapes"),
             &config,
         )
         .unwrap();
-        assert!(stand_in);
+        assert!(choice.stand_in);
+        let set = Flickr8k::load(&choice.dir).unwrap().with_image_size(32);
         assert_eq!(set.len(), 6);
         assert_eq!(set.pairs(true).len(), 18);
         let header = std::fs::read_to_string(dir.path().join("shapes/captions.txt")).unwrap();
@@ -163,7 +171,7 @@ mod tests {
             header.starts_with("image,caption\nshape_00000.jpg,a "),
             "{header}"
         );
-        let images = set.images(&[0, 5], 32, tch::Device::Cpu).unwrap();
+        let images = set.images(&[0, 5], tch::Device::Cpu).unwrap();
         assert_eq!(images.size(), [2, 3, 32, 32]);
         // A shape on black: some pixels lit, most dark.
         let lit = images
@@ -179,13 +187,13 @@ mod tests {
             &CaptionedShapesConfig { len: 2, ..config },
         )
         .unwrap();
-        let (real, stand_in) = flickr8k_or_captioned_shapes(
+        let choice = flickr8k_or_captioned_shapes(
             dir.path().join("Flickr8k"),
             dir.path().join("shapes"),
             &config,
         )
         .unwrap();
-        assert!(!stand_in);
-        assert_eq!(real.len(), 2);
+        assert!(!choice.stand_in);
+        assert_eq!(Flickr8k::load(&choice.dir).unwrap().len(), 2);
     }
 }

@@ -1,5 +1,8 @@
 //! Flickr8k in its usual layout: `captions.txt` (a header `image,caption`,
 //! then one row per caption, five per image) and an `Images/` folder of JPEGs.
+//! [`Flickr8k::load`] reads the layout and [`Flickr8k::write`] writes it
+//! (tests and the captioned-shapes stand-in use it).
+use super::ImageSet;
 use crate::{Error, Result};
 use image::imageops::FilterType;
 use rand::seq::SliceRandom;
@@ -16,12 +19,17 @@ pub struct CaptionedImage {
     pub captions: Vec<String>,
 }
 
-/// The images and captions of a Flickr8k folder (or part of one, after [`Flickr8k::split`]).
+/// The images and captions of a Flickr8k folder (or part of one, after
+/// [`Flickr8k::split`]). As an [`ImageSet`] its images are resized to
+/// [`Flickr8k::image_size`] (224 unless set with [`Flickr8k::with_image_size`]).
 #[derive(Debug, Clone)]
 pub struct Flickr8k {
     root: PathBuf,
     items: Vec<CaptionedImage>,
+    image_size: u32,
 }
+
+const HOW_TO_GET_IT: &str = "Flickr8k not found: put captions.txt and the Images/ folder of the Flickr8k data set there (see data/README.md), or use the notebook's offline captioned shapes";
 
 impl Flickr8k {
     /// Reads `dir/captions.txt` and checks that `dir/Images/` holds every image it names.
@@ -30,11 +38,7 @@ impl Flickr8k {
         let path = root.join("captions.txt");
         let text = std::fs::read_to_string(&path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
-                Error::InvalidArgument(format!(
-                    "{}: Flickr8k not found. Put captions.txt and the Images/ folder of the Flickr8k data set there, \
-                     or use the offline captioned shapes",
-                    path.display()
-                ))
+                Error::not_found(&path, HOW_TO_GET_IT)
             } else {
                 Error::io(&path, e)
             }
@@ -48,11 +52,11 @@ impl Flickr8k {
             }
             // Captions may contain commas; image names do not.
             let Some((image, caption)) = line.split_once(',') else {
-                return Err(Error::InvalidArgument(format!(
-                    "{} line {}: expected `image,caption`, got {line:?}",
-                    path.display(),
-                    number + 1
-                )));
+                return Err(Error::bad_format(
+                    &path,
+                    "Flickr8k captions file",
+                    format!("line {}: expected `image,caption`, got {line:?}", number + 1),
+                ));
             };
             let caption = caption.trim().trim_matches('"').trim().to_string();
             let slot = *index.entry(image.to_string()).or_insert_with(|| {
@@ -65,10 +69,7 @@ impl Flickr8k {
             items[slot].captions.push(caption);
         }
         if items.is_empty() {
-            return Err(Error::InvalidArgument(format!(
-                "{}: no captions",
-                path.display()
-            )));
+            return Err(Error::bad_format(&path, "Flickr8k captions file", "it holds no captions"));
         }
         let missing: Vec<&str> = items
             .iter()
@@ -77,21 +78,32 @@ impl Flickr8k {
             .take(3)
             .collect();
         if !missing.is_empty() {
-            return Err(Error::InvalidArgument(format!(
-                "{}: images named in captions.txt are missing, for example {}",
-                root.join("Images").display(),
-                missing.join(", ")
-            )));
+            return Err(Error::not_found(
+                root.join("Images").join(missing[0]),
+                format!(
+                    "captions.txt names images that Images/ lacks ({}): copy the whole Images/ folder",
+                    missing.join(", ")
+                ),
+            ));
         }
-        Ok(Flickr8k { root, items })
+        Ok(Flickr8k {
+            root,
+            items,
+            image_size: 224,
+        })
     }
 
-    pub fn len(&self) -> usize {
-        self.items.len()
+    /// The same images, resized to `size` x `size` when read as an [`ImageSet`].
+    pub fn with_image_size(self, size: u32) -> Flickr8k {
+        Flickr8k {
+            image_size: size,
+            ..self
+        }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+    /// The side of the square images this set hands out.
+    pub fn image_size(&self) -> u32 {
+        self.image_size
     }
 
     pub fn items(&self) -> &[CaptionedImage] {
@@ -107,6 +119,7 @@ impl Flickr8k {
         let pick = |ids: &[usize]| Flickr8k {
             root: self.root.clone(),
             items: ids.iter().map(|&i| self.items[i].clone()).collect(),
+            image_size: self.image_size,
         };
         (pick(&order[..n_train]), pick(&order[n_train..]))
     }
@@ -127,40 +140,27 @@ impl Flickr8k {
             .collect()
     }
 
-    /// The images at `indices`, resized (shorter side to `size`, then a centre
-    /// crop) to `[B, 3, size, size]` floats in [0, 1], on `device`.
-    pub fn images(&self, indices: &[usize], size: u32, device: Device) -> Result<Tensor> {
-        let mut data = Vec::with_capacity(indices.len() * 3 * (size * size) as usize);
-        for &i in indices {
-            let item = self.items.get(i).ok_or_else(|| {
-                Error::InvalidArgument(format!(
-                    "image index {i} out of range ({} images)",
-                    self.len()
-                ))
-            })?;
-            let path = self.root.join("Images").join(&item.image);
-            let img = image::open(&path)
-                .map_err(|e| Error::InvalidArgument(format!("{}: {e}", path.display())))?
-                .to_rgb8();
-            let (w, h) = img.dimensions();
-            let scale = size as f64 / w.min(h) as f64;
-            let (nw, nh) = (
-                ((w as f64 * scale).round() as u32).max(size),
-                ((h as f64 * scale).round() as u32).max(size),
-            );
-            let resized = image::imageops::resize(&img, nw, nh, FilterType::Triangle);
-            let crop =
-                image::imageops::crop_imm(&resized, (nw - size) / 2, (nh - size) / 2, size, size)
-                    .to_image();
-            data.extend_from_slice(crop.as_raw());
-        }
-        let s = size as i64;
-        let hwc = Tensor::from_slice(&data).view([indices.len() as i64, s, s, 3]);
-        Ok(hwc
-            .permute([0, 3, 1, 2])
-            .to_device(device)
-            .to_kind(Kind::Float)
-            / 255.0)
+    /// Decodes the image at `index`: shorter side resized to `size`, then the
+    /// centre `size` x `size`, as RGB bytes in row order.
+    fn decode(&self, index: i64, size: u32) -> Result<Vec<u8>> {
+        let item = usize::try_from(index)
+            .ok()
+            .and_then(|i| self.items.get(i))
+            .ok_or_else(|| Error::invalid("image index", index, format!("out of range for a set of {} images", self.items.len())))?;
+        let path = self.root.join("Images").join(&item.image);
+        let img = image::open(&path)
+            .map_err(|e| Error::bad_format(&path, "image", e.to_string()))?
+            .to_rgb8();
+        let (w, h) = img.dimensions();
+        let scale = size as f64 / w.min(h) as f64;
+        let (nw, nh) = (
+            ((w as f64 * scale).round() as u32).max(size),
+            ((h as f64 * scale).round() as u32).max(size),
+        );
+        let resized = image::imageops::resize(&img, nw, nh, FilterType::Triangle);
+        Ok(image::imageops::crop_imm(&resized, (nw - size) / 2, (nh - size) / 2, size, size)
+            .to_image()
+            .into_raw())
     }
 
     /// Writes a folder in Flickr8k's layout: each image as a JPEG under
@@ -178,6 +178,28 @@ impl Flickr8k {
         }
         let path = dir.join("captions.txt");
         std::fs::write(&path, text).map_err(|e| Error::io(&path, e))
+    }
+}
+
+impl ImageSet for Flickr8k {
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Images `[B, 3, S, S]` in [0, 1] on `device`, `S` = [`Flickr8k::image_size`].
+    fn images(&self, indices: &[i64], device: Device) -> Result<Tensor> {
+        let size = self.image_size;
+        let mut data = Vec::with_capacity(indices.len() * 3 * (size * size) as usize);
+        for &i in indices {
+            data.extend(self.decode(i, size)?);
+        }
+        let s = size as i64;
+        let hwc = Tensor::from_slice(&data).view([indices.len() as i64, s, s, 3]);
+        Ok(hwc
+            .permute([0, 3, 1, 2])
+            .to_device(device)
+            .to_kind(Kind::Float)
+            / 255.0)
     }
 }
 
@@ -213,7 +235,7 @@ mod tests {
             ]
         );
         assert_eq!(data.pairs(true).len(), 3);
-        let images = data.images(&[1, 0], 16, Device::Cpu).unwrap();
+        let images = data.clone().with_image_size(16).images(&[1, 0], Device::Cpu).unwrap();
         assert_eq!(images.size(), [2, 3, 16, 16]);
         // JPEG is lossy: blue stays blue, red stays red.
         assert!(

@@ -5,6 +5,7 @@
 //! the factors are stored (a few bytes per image); pixels are drawn as u8 when a
 //! batch is asked for and converted to float there, so the default 64,000
 //! images cost about 2 MB of memory and a batch of 256 takes about a millisecond.
+use super::ImageSet;
 use crate::{Error, Result};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -84,10 +85,15 @@ pub const SHAPES_TRAIN_LEN: usize = 40_000;
 impl Shapes {
     /// Draws the factors of `config.len` images from `config.seed`.
     pub fn generate(config: &ShapesConfig) -> Result<Shapes> {
-        if config.image_size < 8 || !(config.min_size > 0.0 && config.min_size <= config.max_size) {
-            return Err(Error::InvalidArgument(format!(
-                "ShapesConfig needs image_size >= 8 and 0 < min_size <= max_size, got {config:?}"
-            )));
+        if config.image_size < 8 {
+            return Err(Error::invalid("ShapesConfig::image_size", config.image_size, "must be at least 8"));
+        }
+        if !(config.min_size > 0.0 && config.min_size <= config.max_size) {
+            return Err(Error::invalid(
+                "ShapesConfig::min_size..max_size",
+                format!("{}..{}", config.min_size, config.max_size),
+                "needs 0 < min_size <= max_size",
+            ));
         }
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         let side = config.image_size as f32;
@@ -137,14 +143,6 @@ impl Shapes {
         (part(&self.factors[..n]), part(&self.factors[n..]))
     }
 
-    pub fn len(&self) -> usize {
-        self.factors.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.factors.is_empty()
-    }
-
     /// Draws images as u8, CHW planes one image after another (`[B, 3, S, S]` order).
     pub fn render_u8(&self, indices: &[i64]) -> Result<Vec<u8>> {
         let s = self.image_size;
@@ -156,30 +154,16 @@ impl Shapes {
         Ok(out)
     }
 
-    /// Images `[B, 3, S, S]` as float in [-1, 1] (the original's scaling), on `device`.
-    pub fn images(&self, indices: &[i64], device: Device) -> Result<Tensor> {
-        let s = self.image_size as i64;
-        let bytes = self.render_u8(indices)?;
-        let t = Tensor::from_slice(&bytes)
-            .reshape([indices.len() as i64, 3, s, s])
-            .to_device(device);
-        Ok(t.to_kind(Kind::Float) / 127.5 - 1.0)
-    }
-
-    /// Images `[B, 3, S, S]` in [0, 1] (what the augmentations take).
-    pub fn images_unit(&self, indices: &[i64], device: Device) -> Result<Tensor> {
-        Ok((self.images(indices, device)? + 1.0) / 2.0)
-    }
-
     fn get(&self, i: i64) -> Result<&ShapeFactors> {
         usize::try_from(i)
             .ok()
             .and_then(|i| self.factors.get(i))
             .ok_or_else(|| {
-                Error::InvalidArgument(format!(
-                    "image index {i} is out of range for a set of {} images",
-                    self.len()
-                ))
+                Error::invalid(
+                    "image index",
+                    i,
+                    format!("out of range for a set of {} images", self.len()),
+                )
             })
     }
 
@@ -210,6 +194,32 @@ impl Shapes {
             .map(|f| bin(f.y) * grid as i64 + bin(f.x))
             .collect();
         Tensor::from_slice(&v)
+    }
+}
+
+impl ImageSet for Shapes {
+    fn len(&self) -> usize {
+        self.factors.len()
+    }
+
+    /// Images `[B, 3, S, S]` in [0, 1] on `device` (the shapes models scale
+    /// them to the original's [-1, 1] themselves).
+    fn images(&self, indices: &[i64], device: Device) -> Result<Tensor> {
+        let s = self.image_size as i64;
+        let bytes = self.render_u8(indices)?;
+        let t = Tensor::from_slice(&bytes)
+            .reshape([indices.len() as i64, 3, s, s])
+            .to_device(device);
+        Ok(t.to_kind(Kind::Float) / 255.0)
+    }
+
+    /// The shape of each image (0 circle, 1 square, 2 triangle).
+    fn labels(&self) -> Option<Tensor> {
+        Some(self.shape_labels())
+    }
+
+    fn class_names(&self) -> Vec<String> {
+        ShapeKind::ALL.iter().map(|k| k.name().to_string()).collect()
     }
 }
 
@@ -329,8 +339,8 @@ mod tests {
         let img = s.images(&[0], Device::Cpu).unwrap();
         assert_eq!(img.size(), vec![1, 3, 64, 64]);
         assert_eq!(img.double_value(&[0, 0, 32, 32]), 1.0);
-        assert_eq!(img.double_value(&[0, 1, 32, 32]), -1.0);
-        assert_eq!(img.double_value(&[0, 0, 0, 0]), -1.0, "background is black");
+        assert_eq!(img.double_value(&[0, 1, 32, 32]), 0.0);
+        assert_eq!(img.double_value(&[0, 0, 0, 0]), 0.0, "background is black");
     }
 
     #[test]

@@ -19,10 +19,11 @@ pub fn squared_distances(queries: &Tensor, items: &Tensor) -> Tensor {
 /// neighbour. `features`: `[N, D]`.
 pub fn nearest_neighbours(features: &Tensor, queries: &[i64], k: usize) -> Result<Tensor> {
     let n = features.size()[0];
-    if k as i64 > n || queries.iter().any(|&q| q < 0 || q >= n) {
-        return Err(Error::InvalidArgument(format!(
-            "nearest_neighbours: {k} neighbours of queries {queries:?} asked from {n} items"
-        )));
+    if k as i64 > n {
+        return Err(Error::invalid("nearest_neighbours k", k, format!("at most the {n} items")));
+    }
+    if let Some(q) = queries.iter().find(|&&q| q < 0 || q >= n) {
+        return Err(Error::invalid("nearest_neighbours query", q, format!("an index below the {n} items")));
     }
     let idx = Tensor::from_slice(queries).to_device(features.device());
     let d = squared_distances(&features.index_select(0, &idx), features);

@@ -11,15 +11,15 @@ use std::process::Command;
 /// use [`check_notebook_file`]. Does nothing inside a headless run, so a
 /// notebook that calls it can itself be graded.
 pub fn check_notebook() -> Result<()> {
-    if std::env::var_os("REPLEARN_HEADLESS").is_some() {
+    if std::env::var_os(crate::protocol::env::HEADLESS).is_some() {
         println!("check_notebook(): skipped, this notebook is being run by replearn-grade");
         return Ok(());
     }
     let path = std::env::var("JPY_SESSION_NAME").map_err(|_| {
-        Error::InvalidArgument(
-            "check_notebook(): this kernel does not know its notebook (JPY_SESSION_NAME is not set); \
-             call check_notebook_file(\"path/to/notebook.ipynb\") instead"
-                .into(),
+        Error::invalid(
+            "JPY_SESSION_NAME",
+            "unset",
+            "this kernel does not know its notebook; call check_notebook_file(\"path/to/notebook.ipynb\") instead",
         )
     })?;
     // jupyter-server gives the path from its root folder; the kernel runs in
@@ -35,31 +35,29 @@ pub fn check_notebook() -> Result<()> {
 /// Runs `replearn-grade check` on `path` in a fresh process; its report is printed here.
 pub fn check_notebook_file(path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
-    if std::env::var_os("REPLEARN_HEADLESS").is_some() {
+    if std::env::var_os(crate::protocol::env::HEADLESS).is_some() {
         println!("check_notebook_file(): skipped, this notebook is being run by replearn-grade");
         return Ok(());
     }
     if !path.is_file() {
-        return Err(Error::InvalidArgument(format!(
-            "{}: no such notebook (save it first?)",
-            path.display()
-        )));
+        return Err(Error::not_found(path, "no such notebook (save it first?)"));
     }
-    let program = std::env::var("REPLEARN_GRADE").unwrap_or_else(|_| "replearn-grade".into());
+    let program = std::env::var(crate::protocol::env::GRADE_PROGRAM).unwrap_or_else(|_| "replearn-grade".into());
     println!(
         "checking {} as last saved (in a fresh kernel, as the grader will)...",
         path.display()
     );
     let status = Command::new(&program).arg("check").arg(path).status().map_err(|e| {
-        Error::InvalidArgument(format!(
-            "cannot run {program} ({e}): run `make setup` in the replearn checkout, which installs it into .venv/bin"
-        ))
+        Error::Command {
+            program: program.clone(),
+            detail: format!("cannot run it ({e}): run `make setup` in the replearn checkout, which installs it into .venv/bin"),
+        }
     })?;
     match status.code() {
         Some(0) | Some(1) => Ok(()),
-        _ => Err(Error::InvalidArgument(format!(
-            "{program} check {} failed ({status}); see the message above",
-            path.display()
-        ))),
+        _ => Err(Error::Command {
+            program,
+            detail: format!("check {} failed ({status}); see the message above", path.display()),
+        }),
     }
 }

@@ -2,12 +2,7 @@
 //! its points, with a message for the student.
 use serde::{Deserialize, Serialize};
 
-/// The MIME type under which a [`Credit`] reaches the grader.
-pub const CREDIT_MIME: &str = "application/vnd.replearn.credit+json";
-/// The environment variable holding the grader's per-run token. A credit is
-/// counted only when it carries the token, so text a submission prints can
-/// never pose as one.
-pub const CREDIT_TOKEN_ENV: &str = "REPLEARN_CREDIT_TOKEN";
+use crate::protocol::{env, CreditRecord, CREDIT_MIME};
 
 /// A share of a test cell's points, in `[0, 1]`, and why.
 ///
@@ -75,8 +70,15 @@ impl Credit {
     /// with the run's token.
     pub fn evcxr_display(&self) {
         println!("EVCXR_BEGIN_CONTENT text/plain\n{self}\nEVCXR_END_CONTENT");
-        if let Ok(token) = std::env::var(CREDIT_TOKEN_ENV) {
-            let json = serde_json::json!({"fraction": self.fraction, "message": self.message, "token": token});
+        // A credit counts only with the grader's per-run token, so text a
+        // submission prints can never pose as one.
+        if let Ok(token) = std::env::var(env::CREDIT_TOKEN) {
+            let record = CreditRecord {
+                fraction: self.fraction,
+                message: self.message.clone(),
+                token,
+            };
+            let json = serde_json::to_string(&record).expect("a credit serialises");
             println!("EVCXR_BEGIN_CONTENT {CREDIT_MIME}\n{json}\nEVCXR_END_CONTENT");
         }
     }

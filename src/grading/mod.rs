@@ -4,4 +4,4 @@ mod check;
 mod credit;
 
 pub use self::check::{check_notebook, check_notebook_file};
-pub use self::credit::{Credit, CREDIT_MIME, CREDIT_TOKEN_ENV};
+pub use self::credit::Credit;

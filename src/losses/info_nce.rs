@@ -7,6 +7,18 @@ use tch::{Kind, Tensor};
 /// against `0..B`, averaged over the batch.
 ///
 /// `[B, D]`, `[B, D]` (already L2-normalised for the usual cosine form) -> scalar.
+///
+/// ```
+/// use replearn::losses::info_nce;
+/// use tch::{Device, Kind, Tensor};
+/// // Each anchor equals its positive and is orthogonal to the others: at a
+/// // low temperature the right pair wins every row, so the loss is near 0.
+/// let z = Tensor::eye(4, (Kind::Float, Device::Cpu));
+/// assert!(info_nce(&z, &z, 0.05).double_value(&[]) < 1e-6);
+/// // At temperature 1 every logit is 0 or 1: the loss is ln(e + 3) - 1.
+/// let at_one = info_nce(&z, &z, 1.0).double_value(&[]);
+/// assert!((at_one - ((1f64.exp() + 3.0).ln() - 1.0)).abs() < 1e-5);
+/// ```
 pub fn info_nce(anchors: &Tensor, positives: &Tensor, temperature: f64) -> Tensor {
     let logits = anchors.matmul(&positives.tr()) / temperature;
     let targets = Tensor::arange(logits.size()[0], (Kind::Int64, logits.device()));

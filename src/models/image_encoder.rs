@@ -4,8 +4,8 @@
 use super::weights::{load_weights, WeightsReport};
 use crate::Result;
 use std::path::Path;
-use tch::nn::{self, FuncT, Module, ModuleT};
-use tch::{Device, Kind, Tensor};
+use tch::nn::{self, FuncT, ModuleT};
+use tch::{Kind, Tensor};
 
 /// The architecture of an [`ImageEncoder`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,13 +29,30 @@ impl ImageEncoderKind {
     }
 }
 
-/// An image encoder that owns its parameters. Input `[B, 3, H, W]` in [0, 1]
+/// Which image encoder to build; the default is the small network that trains
+/// from scratch on a CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageEncoderConfig {
+    pub kind: ImageEncoderKind,
+}
+
+impl Default for ImageEncoderConfig {
+    fn default() -> Self {
+        ImageEncoderConfig {
+            kind: ImageEncoderKind::Small,
+        }
+    }
+}
+
+/// An image encoder with pooled features. Input `[B, 3, H, W]` in [0, 1]
 /// (normalised inside with ImageNet's mean and standard deviation); output
-/// `[B, features]`. As a [`Module`] it runs in evaluation mode (frozen use);
-/// [`ImageEncoder::forward_t`] with `true` trains its batch norms.
+/// `[B, features]`.
+///
+/// It has batch norms, so it is a [`ModuleT`] only: `forward_t(x, true)`
+/// trains them, `forward_t(x, false)` uses their running statistics (frozen
+/// use). There is no `Module::forward` that would pick one silently.
 #[derive(Debug)]
 pub struct ImageEncoder {
-    pub vs: nn::VarStore,
     pub kind: ImageEncoderKind,
     net: FuncT<'static>,
     mean: Tensor,
@@ -43,33 +60,39 @@ pub struct ImageEncoder {
 }
 
 impl ImageEncoder {
-    /// Randomly initialised (seed with [`crate::seed`] first).
-    pub fn new(kind: ImageEncoderKind, device: Device) -> Self {
-        let vs = nn::VarStore::new(device);
-        let root = vs.root();
-        let net = match kind {
-            ImageEncoderKind::ResNet18 => tch::vision::resnet::resnet18_no_final_layer(&root),
+    /// Randomly initialised under `p` (seed with [`crate::seed`] first). The
+    /// ResNets use torchvision's variable names, so ImageNet weights load by name.
+    pub fn new(p: &nn::Path, config: &ImageEncoderConfig) -> Self {
+        let net = match config.kind {
+            ImageEncoderKind::ResNet18 => tch::vision::resnet::resnet18_no_final_layer(p),
             ImageEncoderKind::ResNet50 => {
-                let net = tch::vision::resnet::resnet50_no_final_layer(&root);
+                let net = tch::vision::resnet::resnet50_no_final_layer(p);
                 nn::func_t(move |x, train| net.forward_t(x, train))
             }
-            ImageEncoderKind::Small => small(&root),
+            ImageEncoderKind::Small => small(p),
         };
+        let device = p.device();
         let stats = |v: [f32; 3]| Tensor::from_slice(&v).view([1, 3, 1, 1]).to_device(device);
         ImageEncoder {
             net,
-            kind,
+            kind: config.kind,
             mean: stats([0.485, 0.456, 0.406]),
             std: stats([0.229, 0.224, 0.225]),
-            vs,
         }
     }
 
-    /// Loads torchvision weights (`resnet50-*.pth` saved with `torch.save(model.state_dict())`, or
-    /// safetensors) into this encoder; the classifier `fc.*` of the file is left unused.
-    /// The error lists missing and mismatched tensors.
-    pub fn load_weights(&mut self, path: impl AsRef<Path>) -> Result<WeightsReport> {
-        load_weights(&mut self.vs, path)
+    /// An encoder built at the root of `vs` with torchvision weights from
+    /// `path` (`torch.save(model.state_dict())` of a resnet, or safetensors;
+    /// the file's classifier `fc.*` is left unused). The error lists missing
+    /// and mismatched tensors.
+    pub fn from_pretrained(
+        vs: &nn::VarStore,
+        config: &ImageEncoderConfig,
+        path: impl AsRef<Path>,
+    ) -> Result<(ImageEncoder, WeightsReport)> {
+        let encoder = ImageEncoder::new(&vs.root(), config);
+        let report = load_weights(vs, path)?;
+        Ok((encoder, report))
     }
 
     /// Width of the features.
@@ -78,17 +101,11 @@ impl ImageEncoder {
     }
 }
 
-impl ImageEncoder {
+impl ModuleT for ImageEncoder {
     /// Features of `xs` (`[B, 3, H, W]` in [0, 1]); `train` puts batch norms in training mode.
-    pub fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
         let x = (xs.to_kind(Kind::Float) - &self.mean) / &self.std;
         self.net.forward_t(&x, train)
-    }
-}
-
-impl Module for ImageEncoder {
-    fn forward(&self, xs: &Tensor) -> Tensor {
-        self.forward_t(xs, false)
     }
 }
 
@@ -120,20 +137,44 @@ fn small(p: &nn::Path) -> FuncT<'static> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tch::Device;
+
+    fn encoder(kind: ImageEncoderKind) -> (nn::VarStore, ImageEncoder) {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let enc = ImageEncoder::new(&vs.root(), &ImageEncoderConfig { kind });
+        (vs, enc)
+    }
 
     #[test]
     fn pooled_feature_widths() {
         for kind in [ImageEncoderKind::Small, ImageEncoderKind::ResNet18] {
-            let enc = ImageEncoder::new(kind, Device::Cpu);
+            let (_vs, enc) = encoder(kind);
             let x = Tensor::rand([2, 3, 64, 64], (Kind::Float, Device::Cpu));
-            assert_eq!(enc.forward(&x).size(), [2, kind.features()], "{kind:?}");
+            assert_eq!(enc.forward_t(&x, false).size(), [2, kind.features()], "{kind:?}");
         }
+    }
+
+    /// The batch-norm trap: through a generic `&dyn ModuleT` call with
+    /// `train = true`, the running statistics must move (they would not if
+    /// the encoder also had a `Module::forward` that the blanket `ModuleT`
+    /// impl picked), and with `train = false` they must not.
+    #[test]
+    fn a_generic_training_call_trains_the_batch_norms() {
+        let (vs, enc) = encoder(ImageEncoderKind::Small);
+        let running = || vs.variables()["bn0.running_mean"].copy();
+        let before = running();
+        let as_dyn: &dyn ModuleT = &enc;
+        let x = Tensor::rand([4, 3, 32, 32], (Kind::Float, Device::Cpu)) + 3.0;
+        let _ = as_dyn.forward_t(&x, false);
+        assert!(running().equal(&before), "evaluation mode must not touch the statistics");
+        let _ = as_dyn.forward_t(&x, true);
+        assert!(!running().equal(&before), "training mode must update the statistics");
     }
 
     #[test]
     fn resnet_variables_have_torchvisions_names() {
-        let enc = ImageEncoder::new(ImageEncoderKind::ResNet50, Device::Cpu);
-        let vars = enc.vs.variables();
+        let (vs, _enc) = encoder(ImageEncoderKind::ResNet50);
+        let vars = vs.variables();
         for name in [
             "conv1.weight",
             "bn1.running_mean",
@@ -143,8 +184,7 @@ mod tests {
         ] {
             assert!(vars.contains_key(name), "no {name}");
         }
-        let params: i64 = enc
-            .vs
+        let params: i64 = vs
             .trainable_variables()
             .iter()
             .map(|t| t.numel() as i64)
@@ -156,23 +196,27 @@ mod tests {
     #[test]
     fn torchvision_weights_load_and_a_wrong_file_is_explained() {
         let dir = tempfile::tempdir().unwrap();
-        let source = ImageEncoder::new(ImageEncoderKind::ResNet18, Device::Cpu);
-        let mut named: Vec<(String, Tensor)> = source.vs.variables().into_iter().collect();
+        let (source_vs, source) = encoder(ImageEncoderKind::ResNet18);
+        let mut named: Vec<(String, Tensor)> = source_vs.variables().into_iter().collect();
         named.push((
             "fc.weight".into(),
             Tensor::zeros([1000, 512], (Kind::Float, Device::Cpu)),
         ));
         let path = dir.path().join("resnet18.safetensors");
         Tensor::write_safetensors(&named, &path).unwrap();
-        let mut target = ImageEncoder::new(ImageEncoderKind::ResNet18, Device::Cpu);
-        let report = target.load_weights(&path).unwrap();
+        let target_vs = nn::VarStore::new(Device::Cpu);
+        let config = ImageEncoderConfig { kind: ImageEncoderKind::ResNet18 };
+        let (target, report) = ImageEncoder::from_pretrained(&target_vs, &config, &path).unwrap();
         assert_eq!(report.unused, vec!["fc.weight".to_string()]);
         let x = Tensor::rand([1, 3, 32, 32], (Kind::Float, Device::Cpu));
         assert!(target
-            .forward(&x)
-            .allclose(&source.forward(&x), 1e-5, 1e-5, false));
-        let mut wrong = ImageEncoder::new(ImageEncoderKind::ResNet50, Device::Cpu);
-        let err = wrong.load_weights(&path).unwrap_err().to_string();
+            .forward_t(&x, false)
+            .allclose(&source.forward_t(&x, false), 1e-5, 1e-5, false));
+        let wrong_vs = nn::VarStore::new(Device::Cpu);
+        let config = ImageEncoderConfig { kind: ImageEncoderKind::ResNet50 };
+        let err = ImageEncoder::from_pretrained(&wrong_vs, &config, &path)
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("tensors missing")
                 && err.contains("another shape")

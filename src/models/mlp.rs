@@ -43,24 +43,8 @@ impl Mlp {
 
 impl Module for Mlp {
     fn forward(&self, xs: &Tensor) -> Tensor {
-        relu_between(&self.layers, xs)
+        super::ops::relu_between(&self.layers, xs)
     }
-}
-
-/// Applies `layers` in turn with a ReLU between two layers (none after the last).
-pub fn relu_between<M: Module>(layers: &[M], xs: &Tensor) -> Tensor {
-    let last = layers.len().saturating_sub(1);
-    layers
-        .iter()
-        .enumerate()
-        .fold(xs.shallow_clone(), |x, (i, layer)| {
-            let y = layer.forward(&x);
-            if i < last {
-                y.relu()
-            } else {
-                y
-            }
-        })
 }
 
 #[cfg(test)]

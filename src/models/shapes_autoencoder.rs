@@ -35,6 +35,15 @@ fn conv_cfg() -> nn::ConvConfig {
 /// optionally L2-normalised.
 ///
 /// Input `[B, 3, 64, 64]` in [-1, 1]; output `[B, latent]` (unit rows when `normalize`).
+///
+/// ```
+/// use replearn::models::{ShapesEncoder, ShapesEncoderConfig};
+/// use tch::{nn, nn::Module, Device, Kind, Tensor};
+/// let vs = nn::VarStore::new(Device::Cpu);
+/// let encoder = ShapesEncoder::new(&vs.root(), &ShapesEncoderConfig { normalize: true, ..Default::default() });
+/// let z = encoder.forward(&Tensor::zeros([2, 3, 64, 64], (Kind::Float, Device::Cpu)));
+/// assert_eq!(z.size(), [2, 128]);
+/// ```
 #[derive(Debug)]
 pub struct ShapesEncoder {
     convs: Vec<nn::Conv2D>,
@@ -77,18 +86,11 @@ impl Module for ShapesEncoder {
             .fold(xs.shallow_clone(), |h, conv| conv.forward(&h).relu());
         let z = self.fc.forward(&h.flatten(1, -1));
         if self.normalize {
-            l2_normalize(&z)
+            super::ops::l2_normalize(&z)
         } else {
             z
         }
     }
-}
-
-/// Rows scaled to unit L2 norm (`[B, D]` -> `[B, D]`), safe for zero rows.
-pub fn l2_normalize(z: &Tensor) -> Tensor {
-    z / z
-        .norm_scalaropt_dim(2.0, [1].as_slice(), true)
-        .clamp_min(1e-12)
 }
 
 /// Mirrors [`ShapesEncoder`]: `Linear(128, 128)` + ReLU, then six
@@ -133,7 +135,7 @@ impl Module for ShapesDecoder {
             .forward(z)
             .relu()
             .reshape([-1, self.first_channels, 1, 1]);
-        super::mlp::relu_between(&self.deconvs, &h)
+        super::ops::relu_between(&self.deconvs, &h)
     }
 }
 

@@ -99,7 +99,7 @@ impl Stl10Decoder {
 impl Module for Stl10Decoder {
     fn forward(&self, z: &Tensor) -> Tensor {
         let h = z.reshape([-1, self.channels, self.side, self.side]);
-        super::mlp::relu_between(&self.deconvs, &h).sigmoid()
+        super::ops::relu_between(&self.deconvs, &h).sigmoid()
     }
 }
 

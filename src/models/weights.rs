@@ -20,10 +20,7 @@ pub struct WeightsReport {
 pub fn read_named_tensors(path: impl AsRef<Path>) -> Result<Vec<(String, Tensor)>> {
     let path = path.as_ref();
     if !path.is_file() {
-        return Err(Error::InvalidArgument(format!(
-            "{}: no such weights file",
-            path.display()
-        )));
+        return Err(Error::not_found(path, "give the path of a weights file (.safetensors, or a PyTorch state dict)"));
     }
     let is_safetensors = path
         .extension()
@@ -34,18 +31,18 @@ pub fn read_named_tensors(path: impl AsRef<Path>) -> Result<Vec<(String, Tensor)
         Tensor::loadz_multi(path)
     };
     read.map_err(|e| {
-        Error::InvalidArgument(format!(
-            "{}: cannot read weights ({e}). Give a .safetensors file, or a PyTorch state dict saved with \
-             torch.save(model.state_dict(), path)",
-            path.display()
-        ))
+        Error::bad_format(
+            path,
+            "weights file",
+            format!("{e}. Give a .safetensors file, or a PyTorch state dict saved with torch.save(model.state_dict(), path)"),
+        )
     })
 }
 
 /// Copies the tensors of `path` into the variables of `vs` with the same names.
 /// Every variable must be found with its shape; otherwise nothing is changed and
 /// the error lists the missing and the mismatched tensors.
-pub fn load_weights(vs: &mut VarStore, path: impl AsRef<Path>) -> Result<WeightsReport> {
+pub fn load_weights(vs: &VarStore, path: impl AsRef<Path>) -> Result<WeightsReport> {
     let path = path.as_ref();
     let mut file: HashMap<String, Tensor> = read_named_tensors(path)?.into_iter().collect();
     let variables = vs.variables();
@@ -88,11 +85,11 @@ pub fn load_weights(vs: &mut VarStore, path: impl AsRef<Path>) -> Result<Weights
                 list(&mismatched)
             ));
         }
-        return Err(Error::InvalidArgument(format!(
-            "{}: these weights do not fit the model ({}). Check that the file is for this architecture",
-            path.display(),
-            parts.join("; ")
-        )));
+        return Err(Error::bad_format(
+            path,
+            "weights file for this model",
+            format!("{}. Check that the file is for this architecture", parts.join("; ")),
+        ));
     }
     tch::no_grad(|| {
         for name in &names {
@@ -137,8 +134,8 @@ mod tests {
             &path,
         )
         .unwrap();
-        let mut vs = model();
-        let report = load_weights(&mut vs, &path).unwrap();
+        let vs = model();
+        let report = load_weights(&vs, &path).unwrap();
         assert_eq!(
             report,
             WeightsReport {
@@ -162,9 +159,9 @@ mod tests {
             &path,
         )
         .unwrap();
-        let mut vs = model();
+        let vs = model();
         let before = vs.variables()["fc.weight"].copy();
-        let err = load_weights(&mut vs, &path).unwrap_err().to_string();
+        let err = load_weights(&vs, &path).unwrap_err().to_string();
         assert!(err.contains("1 tensors missing: fc.bias"), "{err}");
         assert!(
             err.contains("fc.weight: file [3, 3], model [2, 3]"),
@@ -178,14 +175,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.pth");
         std::fs::write(&path, b"not a checkpoint").unwrap();
-        let err = load_weights(&mut model(), &path).unwrap_err().to_string();
+        let err = load_weights(&model(), &path).unwrap_err().to_string();
         assert!(
             err.contains("w.pth") && err.contains("torch.save(model.state_dict(), path)"),
             "{err}"
         );
-        let err = load_weights(&mut model(), dir.path().join("none.safetensors"))
+        let err = load_weights(&model(), dir.path().join("none.safetensors"))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("no such weights file"), "{err}");
+        assert!(err.contains("none.safetensors: not found"), "{err}");
     }
 }

@@ -12,9 +12,8 @@ pub fn save_checkpoint(vs: &VarStore, path: impl AsRef<Path>) -> Result<()> {
     }
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("ot");
     let tmp = path.with_extension(format!("partial.{ext}"));
-    vs.save(&tmp).map_err(|e| {
-        Error::InvalidArgument(format!("saving checkpoint {}: {e}", path.display()))
-    })?;
+    vs.save(&tmp)
+        .map_err(|e| Error::from(e).context(format!("saving the checkpoint {}", path.display())))?;
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
@@ -23,13 +22,10 @@ pub fn save_checkpoint(vs: &VarStore, path: impl AsRef<Path>) -> Result<()> {
 pub fn load_checkpoint(vs: &mut VarStore, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
     if !path.exists() {
-        return Err(Error::InvalidArgument(format!(
-            "no checkpoint at {}: train the model first (or check the path)",
-            path.display()
-        )));
+        return Err(Error::not_found(path, "no checkpoint there: train the model first (or check the path)"));
     }
     vs.load(path)
-        .map_err(|e| Error::InvalidArgument(format!("loading checkpoint {}: {e}", path.display())))
+        .map_err(|e| Error::from(e).context(format!("loading the checkpoint {}", path.display())))
 }
 
 #[cfg(test)]
@@ -56,6 +52,6 @@ mod tests {
         let err = load_checkpoint(&mut wrong, dir.path().join("none.ot"))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("no checkpoint"), "{err}");
+        assert!(err.contains("no checkpoint there"), "{err}");
     }
 }

@@ -37,12 +37,11 @@ impl Figure {
         let path = path.as_ref();
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
         if !ext.eq_ignore_ascii_case(self.extension()) {
-            return Err(Error::InvalidArgument(format!(
-                "{}: this figure is {}; save it with the extension .{}",
+            return Err(Error::invalid(
+                "the file name",
                 path.display(),
-                self.mime_type(),
-                self.extension()
-            )));
+                format!("this figure is {}; save it with the extension .{}", self.mime_type(), self.extension()),
+            ));
         }
         let bytes: &[u8] = match self {
             Figure::Png(b) => b,

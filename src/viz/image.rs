@@ -52,11 +52,7 @@ pub fn tensor_to_image(image: &Tensor) -> Result<RgbImage> {
         [h, w] => image.reshape([1, *h, *w]),
         [c, _, _] if *c == 1 || *c == 3 => image.shallow_clone(),
         _ => {
-            return Err(Error::Shape {
-                what: "image",
-                got: image.size(),
-                expected: "[C, H, W] or [H, W] with C = 1 or 3",
-            })
+            return Err(Error::shape("image", &image.size(), "[C, H, W] or [H, W] with C = 1 or 3"))
         }
     };
     let chw = to_unit_range(&chw);
@@ -71,8 +67,7 @@ pub fn tensor_to_image(image: &Tensor) -> Result<RgbImage> {
         .to_kind(Kind::Uint8)
         .contiguous();
     let bytes = Vec::<u8>::try_from(hwc.flatten(0, -1))?;
-    RgbImage::from_raw(w, h, bytes)
-        .ok_or_else(|| Error::InvalidArgument("image buffer size".into()))
+    Ok(RgbImage::from_raw(w, h, bytes).expect("a [3, H, W] tensor holds H * W * 3 bytes"))
 }
 
 /// Lays out a batch `[B, C, H, W]` (C = 1 or 3) into one `[3, H', W']` grid tensor in [0, 1].
@@ -81,17 +76,11 @@ pub fn make_grid(images: &Tensor, config: &GridConfig) -> Result<Tensor> {
     let (b, c, h, w) = match size.as_slice() {
         [b, c, h, w] if *c == 1 || *c == 3 => (*b, *c, *h, *w),
         _ => {
-            return Err(Error::Shape {
-                what: "image batch",
-                got: size,
-                expected: "[B, C, H, W] with C = 1 or 3",
-            })
+            return Err(Error::shape("image batch", &size, "[B, C, H, W] with C = 1 or 3"))
         }
     };
     if config.ncols == 0 {
-        return Err(Error::InvalidArgument(
-            "GridConfig::ncols must be at least 1".into(),
-        ));
+        return Err(Error::invalid("GridConfig::ncols", 0, "must be at least 1"));
     }
     let x = to_unit_range(images);
     let x = if c == 1 { x.repeat([1, 3, 1, 1]) } else { x };

@@ -14,9 +14,11 @@ pub struct Series {
 
 /// A chart of one or more lines, drawn with plotters into SVG.
 ///
-/// ```no_run
-/// # use replearn::viz::LinePlot;
-/// let fig = LinePlot::new("loss").y_label("MSE").line("train", vec![0.3, 0.2, 0.1]).render().unwrap();
+/// ```
+/// use replearn::viz::LinePlot;
+/// let figure = LinePlot::new("loss").y_label("MSE").line("train", vec![0.3, 0.2, 0.1]).render()?;
+/// assert_eq!(figure.mime_type(), "image/svg+xml");
+/// # Ok::<(), replearn::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinePlot {
@@ -85,22 +87,21 @@ impl LinePlot {
             .collect();
         for s in &self.series {
             if s.x.len() != s.y.len() {
-                return Err(Error::InvalidArgument(format!(
-                    "line '{}' has {} x values and {} y values",
-                    s.name,
+                return Err(Error::invalid(
+                    format!("the x values of line '{}'", s.name),
                     s.x.len(),
-                    s.y.len()
-                )));
+                    format!("one per y value ({})", s.y.len()),
+                ));
             }
         }
         if points.is_empty() {
-            return Err(Error::InvalidArgument(format!(
+            return Err(Error::Plot(format!(
                 "chart '{}' has no finite points to draw",
                 self.title
             )));
         }
         if self.log_y && points.iter().any(|&(_, y)| y <= 0.0) {
-            return Err(Error::InvalidArgument(format!(
+            return Err(Error::Plot(format!(
                 "chart '{}': a log y axis needs positive values",
                 self.title
             )));

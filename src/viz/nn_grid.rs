@@ -1,7 +1,7 @@
 //! The nearest-neighbour figure: per row a query, a gap, then its neighbours.
 use super::figure::Figure;
 use super::image::{show_images, to_unit_range, GridConfig};
-use crate::data::Shapes;
+use crate::data::{ImageSet, Shapes};
 use crate::eval::nearest_neighbours;
 use crate::{Error, Result};
 use tch::{Device, Kind, Tensor};
@@ -11,11 +11,7 @@ use tch::{Device, Kind, Tensor};
 pub fn nn_grid(rows: &Tensor) -> Result<Figure> {
     let size = rows.size();
     let [q, cols, c, h, w] = size[..] else {
-        return Err(Error::Shape {
-            what: "neighbour grid",
-            got: size,
-            expected: "[Q, 1 + k, C, S, S]",
-        });
+        return Err(Error::shape("neighbour grid", &size, "[Q, 1 + k, C, S, S]"));
     };
     let x = to_unit_range(&rows.reshape([q * cols, c, h, w])).reshape([q, cols, c, h, w]);
     let gap = Tensor::ones([q, 1, c, h, w], (Kind::Float, Device::Cpu));
@@ -41,11 +37,11 @@ pub fn shapes_nn_grid(
     k: usize,
 ) -> Result<Figure> {
     if features.size()[0] != shapes.len() as i64 {
-        return Err(Error::InvalidArgument(format!(
-            "{} feature rows for {} images: encode the same set you show",
-            features.size()[0],
-            shapes.len()
-        )));
+        return Err(Error::shape(
+            "shapes_nn_grid features",
+            &features.size(),
+            format!("one row per image ({}): encode the same set you show", shapes.len()),
+        ));
     }
     let nn = nearest_neighbours(features, queries, k)?;
     let rows_idx = Tensor::cat(

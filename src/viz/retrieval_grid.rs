@@ -10,11 +10,7 @@ use tch::Tensor;
 /// An SVG holding one PNG, so that no font has to be installed.
 pub fn retrieval_grid(query: &str, images: &Tensor, ncols: usize, scale: usize) -> Result<Figure> {
     if images.dim() != 4 || images.size()[0] == 0 {
-        return Err(Error::Shape {
-            what: "retrieval grid",
-            got: images.size(),
-            expected: "[K, 3, H, W] with K >= 1",
-        });
+        return Err(Error::shape("retrieval grid", &images.size(), "[K, 3, H, W] with K >= 1"));
     }
     let grid = make_grid(
         images,

