@@ -18,6 +18,7 @@ pub mod eval;
 pub mod grading;
 pub mod losses;
 pub mod models;
+mod panic_report;
 pub mod prelude;
 mod protocol;
 mod seed;
@@ -27,6 +28,7 @@ pub mod viz;
 
 pub use device::{device, load_cuda_backend, DeviceReport, LIBTORCH_LIB};
 pub use error::{Context, Error, Result};
+pub use panic_report::install_panic_report;
 pub use seed::seed;
 
 /// Re-exported so that notebooks and dependants use the same `tch`.

@@ -39,6 +39,8 @@ pub mod env {
     pub const KERNEL_POOL_IDLE_S: &str = "REPLEARN_KERNEL_POOL_IDLE_S";
     /// Set in a spare kernel: its pool folder.
     pub const POOL_SPARE: &str = "REPLEARN_POOL_SPARE";
+    /// Set in a notebook's own kernel (no spare was ready): it may compile.
+    pub const POOL_OWN: &str = "REPLEARN_POOL_OWN";
     /// Set in a spare kernel: the process whose end ends it.
     pub const POOL_WATCH_PID: &str = "REPLEARN_POOL_WATCH_PID";
     /// Set in a spare's notebook process: the FIFO that tells it the notebook's folder.
@@ -53,6 +55,59 @@ pub mod marks {
     pub const FAILURE: &str = "REPLEARN_CELL_FAILED";
     /// Written to stderr when a compiled cell starts running (its time limit starts then).
     pub const STARTED: &str = "REPLEARN_CELL_STARTED";
+    /// Written to stdout by the panic hook, followed by a [`super::PanicReport`] as JSON.
+    pub const PANIC: &str = "REPLEARN_PANIC";
+}
+
+/// Where and why a cell panicked, as the notebook process reports it (one
+/// line on stdout, in order with the cell's output, so it never lands in
+/// another cell's output).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PanicReport {
+    /// The panic's message.
+    pub message: String,
+    /// The file of the panic's location: `src/lib.rs` is the cell's code as
+    /// evcxr compiled it; anything else is library code.
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    /// For a panic in the cell's code, the text of that line.
+    pub source_line: Option<String>,
+}
+
+impl PanicReport {
+    /// The line a notebook process prints for this report.
+    pub fn to_line(&self) -> String {
+        format!(
+            "{} {}",
+            marks::PANIC,
+            serde_json::to_string(self).expect("a panic report serialises")
+        )
+    }
+
+    /// The report in a line printed by [`PanicReport::to_line`].
+    pub fn parse_line(line: &str) -> Option<PanicReport> {
+        serde_json::from_str(line.strip_prefix(marks::PANIC)?.trim()).ok()
+    }
+
+    /// Where it happened, for a student: the line of `cell` (the cell's
+    /// code) when the panic is in the cell, else the library file.
+    pub fn location(&self, cell: &str) -> String {
+        if let Some(source) = &self.source_line {
+            let wanted = source.trim();
+            if let Some(n) = cell.lines().position(|l| l.trim() == wanted && !wanted.is_empty()) {
+                return format!("at line {} of the cell: {}", n + 1, wanted);
+            }
+            return format!("in the cell: {wanted}");
+        }
+        // A registry path ends in `<crate>-<version>/src/...`: keep that part.
+        let short = self
+            .file
+            .rsplit_once("/registry/src/")
+            .and_then(|(_, rest)| rest.split_once('/').map(|(_, p)| p))
+            .unwrap_or(&self.file);
+        format!("inside {short}:{}, called from the cell", self.line)
+    }
 }
 
 /// The MIME type under which a partial credit reaches the grader.

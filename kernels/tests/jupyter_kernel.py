@@ -9,7 +9,12 @@ Run by kernels/tests/jupyter.rs with the venv's Python. Checks:
      under the spare, not under the process Jupyter started), in the folder
      Jupyter asked for; interrupting works through the proxy; killing the
      kernel Jupyter started ends the spare;
-  4. clients that connect and leave at once, on every channel, while a cell
+  4. a cell that panics ends with an error reply and an error message that
+     give the panic's message and the line of the cell, with a spare and
+     without one (the notebook's own kernel); the cells sent after it are
+     aborted, as "Run All" expects; a `?` error is an error too; nothing of
+     a failed cell reaches the next cell's output;
+  5. clients that connect and leave at once, on every channel, while a cell
      runs in each of two kernels taken at the same time (as Jupyter Server's
      short-lived channels do), never end a kernel: replies to a client that
      has gone are dropped.
@@ -154,6 +159,68 @@ def check_spare_kernel():
         km.shutdown_kernel(now=True)
 
 
+def execute_all(kc, codes):
+    """Sends every cell at once, as JupyterLab's Run All does, and collects
+    each one's reply status, error and streams."""
+    ids = [kc.execute(code) for code in codes]
+    results = {i: {"status": None, "errors": [], "streams": "", "idle": False} for i in ids}
+    deadline = time.time() + 300
+    while not all(r["status"] and r["idle"] for r in results.values()):
+        try:
+            msg = kc.get_iopub_msg(timeout=1)
+            parent = msg["parent_header"].get("msg_id")
+            if parent in results:
+                kind, content = msg["msg_type"], msg["content"]
+                if kind == "error":
+                    results[parent]["errors"].append(content)
+                elif kind == "stream":
+                    results[parent]["streams"] += content["text"]
+                elif kind == "status" and content["execution_state"] == "idle":
+                    results[parent]["idle"] = True
+        except Exception:
+            pass
+        try:
+            while True:
+                reply = kc.get_shell_msg(timeout=0.05)
+                parent = reply["parent_header"].get("msg_id")
+                if parent in results:
+                    results[parent]["status"] = reply["content"]["status"]
+        except Exception:
+            pass
+        assert time.time() < deadline, f"cells did not finish: {results}"
+    return [results[i] for i in ids]
+
+
+def check_failed_cells_are_errors(pool):
+    env = dict(os.environ, REPLEARN_KERNEL_POOL=pool)
+    if pool != "0":
+        subprocess.run([str(ROOT / ".venv/bin/replearn-kernel"), "prestart", "--wait"], check=True, env=env)
+    km, kc = start_new_kernel(kernel_name="replearn", startup_timeout=300, env=env)
+    try:
+        ok, panicked, aborted = execute_all(kc, [
+            'let x: i32 = 1;\nprintln!("x is {x}");',
+            'let y: i32 = x + 1;\nassert!(y > 5, "y is only {y}");\nprintln!("never");',
+            'println!("after the panic");',
+        ])
+        assert ok["status"] == "ok" and "x is 1" in ok["streams"], ok
+        assert panicked["status"] == "error", panicked
+        [error] = panicked["errors"]
+        assert error["ename"] == "Panic" and error["evalue"] == "y is only 2", error
+        assert "at line 2 of the cell" in error["traceback"][0], error["traceback"]
+        assert "RUST_BACKTRACE" not in panicked["streams"] and "REPLEARN" not in panicked["streams"], panicked
+        assert aborted["status"] == "aborted" and "after the panic" not in aborted["streams"], aborted
+        question, after = execute_all(kc, ['let n: i32 = "4x".parse()?;', 'println!("clean {}", 1 + 1);'])
+        assert question["status"] == "error", question
+        assert "invalid digit" in question["errors"][0]["evalue"], question
+        # Run on its own, the next cell shows only its own output.
+        fresh, = execute_all(kc, ['println!("clean {}", 1 + 1);'])
+        assert fresh["status"] == "ok" and fresh["streams"] == "clean 2\n", fresh
+        print(f"pool {pool}: a panic is an error at the cell's line, the next cells are aborted, `?` errors too")
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
 def departing_clients(km, rounds):
     """Clients that come and go on every channel, as Jupyter Server's short-lived
     channels do: each sends a request and closes before its reply comes, and
@@ -213,6 +280,8 @@ def check_clients_that_leave_do_not_end_the_kernel():
 if __name__ == "__main__":
     check_cuda_backend_loaded()
     check_spare_kernel()
+    check_failed_cells_are_errors("1")
+    check_failed_cells_are_errors("0")
     check_clients_that_leave_do_not_end_the_kernel()
     check_welcome_notebook()
     print("jupyter kernel checks passed")

@@ -1,6 +1,6 @@
 //! Runs notebook cells in evcxr the way the Jupyter kernel does, headlessly,
 //! and tells which cells failed and why.
-use crate::protocol::{env, marks};
+use crate::protocol::{env, marks, PanicReport};
 use crate::cells::session::Session;
 use crate::cells::startup::{set_process_env, startup_script};
 use anyhow::Result;
@@ -229,14 +229,16 @@ impl Runner {
         let stdout_lines = std::mem::take(&mut *self.stdout.lock().expect("output buffer"));
 
         let mut marked = None;
+        let mut panic_report = None;
         let mut stdout = String::new();
         for line in &stdout_lines {
-            match line.strip_prefix(marks::FAILURE) {
-                Some(kind) => marked = Some(kind.trim().to_string()),
-                None => {
-                    stdout.push_str(line);
-                    stdout.push('\n');
-                }
+            if let Some(kind) = line.strip_prefix(marks::FAILURE) {
+                marked = Some(kind.trim().to_string());
+            } else if let Some(report) = PanicReport::parse_line(line) {
+                panic_report = Some(report);
+            } else {
+                stdout.push_str(line);
+                stdout.push('\n');
             }
         }
         let stderr: String = stderr_lines.iter().map(|l| format!("{l}\n")).collect();
@@ -250,8 +252,14 @@ impl Runner {
                 outcome.data = out.content_by_mime_type.into_iter().collect();
                 outcome.failure = match marked.as_deref() {
                     Some("panic") => {
-                        let message = panic_message(&stderr_lines);
-                        Some(match out_of_memory(&stderr_lines, self.config.memory_mb) {
+                        // The report's message, and the cell's line: Rust's own
+                        // report is on stderr only before the start-up installs ours.
+                        let (message, mut evidence) = match &panic_report {
+                            Some(r) => (format!("{}\n{}", r.message, r.location(code)), vec![r.message.clone()]),
+                            None => (panic_message(&stderr_lines), Vec::new()),
+                        };
+                        evidence.extend(stderr_lines.iter().cloned());
+                        Some(match out_of_memory(&evidence, self.config.memory_mb) {
                             Some(oom) => Failure::OutOfMemory(oom),
                             None => Failure::Panic(message),
                         })

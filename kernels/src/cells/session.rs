@@ -19,6 +19,8 @@ pub struct BuildDirs {
     pub sessions: PathBuf,
     /// Where spare kernels wait (the Jupyter layer's pool uses it).
     pub pool: PathBuf,
+    /// Where the kernels notebooks start for themselves wait to be taken.
+    pub own: PathBuf,
 }
 
 /// Marks a finished template; holds the fingerprint of what it was built from.
@@ -33,6 +35,7 @@ impl BuildDirs {
             template: base.join("template"),
             sessions: base.join("sessions"),
             pool: base.join("pool"),
+            own: base.join("own"),
         }
     }
 
@@ -84,6 +87,11 @@ pub struct Session {
 }
 
 impl Session {
+    /// Whether `root` has no finished pre-built folder yet (a start then compiles tch).
+    pub fn template_missing(root: &Path) -> bool {
+        BuildDirs::for_root(root).template_fingerprint().is_none()
+    }
+
     /// Copies the template into a new session folder and removes folders of
     /// sessions whose process has ended.
     pub fn create(root: &Path) -> Result<Session> {

@@ -24,8 +24,9 @@ fn parent_pid() -> u32 {
 pub fn run_kernel(connection_file: &Path) -> Result<()> {
     let env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
     let root = paths::repo_root();
+    let cwd = std::env::current_dir().context("reading the notebook's folder")?;
     let spares = pool::size();
-    let pool = if spares > 0 {
+    let shared = if spares > 0 {
         match pool::Pool::for_root(&root, &env) {
             Ok(p) => Some(p),
             Err(e) => {
@@ -37,44 +38,40 @@ pub fn run_kernel(connection_file: &Path) -> Result<()> {
         None
     };
     let server = parent_pid();
-    if let Some(pool) = &pool {
-        let cwd = std::env::current_dir().context("reading the notebook's folder")?;
+    let refill = |pool: &pool::Pool| {
+        if let Err(e) = pool.fill(spares, server, &env) {
+            eprintln!("replearn: starting a spare kernel: {e:#}");
+        }
+    };
+    if let Some(pool) = &shared {
         if let Some(taken) = pool.take(&cwd, Duration::from_secs(120)) {
-            if let Err(e) = pool.fill(spares, server, &env) {
-                eprintln!("replearn: starting a spare kernel: {e:#}");
-            }
+            refill(pool);
             return serve_taken(connection_file, taken);
         }
     }
-    startup::set_process_env(&root)?;
-    let session = Session::create(&root)?;
-    if !session.from_template {
+    // No spare: this notebook's own kernel, started as a spare is and served
+    // by the same proxy (so a panic is an error here too).
+    if Session::template_missing(&root) {
         eprintln!(
             "replearn: no pre-built kernel folder for {}; this start compiles tch (minutes). \
              Run `make lab` (or `.venv/bin/replearn-grade warm`) once to make starts fast.",
             root.display()
         );
     }
-    session.activate();
-    startup::write_kernel_startup(&root, &session, "")?;
-    if let Some(pool) = pool {
-        // The spare starts once this kernel answers: both at once would halve both.
-        let front = ConnectionInfo::read(connection_file)?;
-        std::thread::spawn(move || {
-            let Ok(runtime) = wire::runtime() else {
-                return;
-            };
-            let answering =
-                runtime.block_on(wire::wait_until_answering(&front, Duration::from_secs(900)));
-            if answering.is_ok() {
-                if let Err(e) = pool.fill(spares, server, &env) {
-                    eprintln!("replearn: starting a spare kernel: {e:#}");
-                }
-            }
-        });
+    let own = pool::Pool::own(&root)?;
+    own.fill(1, std::process::id(), &env)?;
+    let taken = own.take(&cwd, Duration::from_secs(1800)).with_context(|| {
+        format!(
+            "the notebook's kernel did not start: its log is {}",
+            own.dir.join("spares.log").display()
+        )
+    })?;
+    // Spares start once this kernel answers: both at once would halve both.
+    if let Some(pool) = &shared {
+        refill(pool);
     }
-    let result = evcxr_jupyter::main();
-    drop(session);
+    let result = serve_taken(connection_file, taken);
+    own.remove();
     result
 }
 
@@ -92,7 +89,7 @@ fn serve_taken(connection_file: &Path, taken: pool::Taken) -> Result<()> {
     });
     runtime.block_on(async {
         tokio::select! {
-            r = wire::proxy(&front, &taken.kernel) => r.context("passing messages to the spare kernel"),
+            r = super::proxy::proxy(&front, &taken.kernel) => r.context("passing messages to the notebook's kernel"),
             _ = done_rx => Ok(()),
         }
     })
@@ -103,9 +100,11 @@ pub fn run_spare(pool_dir: PathBuf, connection_file: &Path) -> Result<()> {
     let kernel = ConnectionInfo::read(connection_file)?;
     let root = paths::repo_root();
     startup::set_process_env(&root)?;
+    // Failed cells are marked on stdout, for the proxy to turn into errors.
+    std::env::set_var(env::MARK_FAILURES, "1");
     let session = Session::create(&root)?;
     anyhow::ensure!(
-        session.from_template,
+        session.from_template || std::env::var_os(env::POOL_OWN).is_some(),
         "no pre-built kernel folder for {}: a spare is not worth minutes of compiling",
         root.display()
     );

@@ -2,4 +2,5 @@
 pub mod kernel;
 pub mod kernelspec;
 pub mod pool;
+pub mod proxy;
 pub mod wire;

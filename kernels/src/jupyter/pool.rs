@@ -99,10 +99,13 @@ pub fn alive(pid: u32) -> bool {
     }
 }
 
-/// The spares of one checkout, library version and environment.
+/// The spares of one checkout, library version and environment; or, for a
+/// notebook that found no spare, its own kernel ([`Pool::own`]).
 #[derive(Debug, Clone)]
 pub struct Pool {
     pub dir: PathBuf,
+    /// A notebook's own kernel: it starts without a pre-built folder too.
+    own: bool,
 }
 
 /// A spare that was taken: its connection, and the socket whose end means
@@ -137,7 +140,35 @@ impl Pool {
                 }
             }
         }
-        Ok(Pool { dir })
+        Ok(Pool { dir, own: false })
+    }
+
+    /// A private pool of one, for the kernel of this process's notebook;
+    /// those of ended processes are removed.
+    pub fn own(root: &Path) -> Result<Pool> {
+        let base = BuildDirs::for_root(root).own;
+        if let Ok(entries) = std::fs::read_dir(&base) {
+            for entry in entries.flatten() {
+                let pid = entry.file_name().to_string_lossy().parse::<u32>().ok();
+                if pid.is_some_and(|p| !alive(p)) {
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+        let dir = base.join(std::process::id().to_string());
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .with_context(|| format!("creating {}", dir.display()))?;
+        Ok(Pool { dir, own: true })
+    }
+
+    /// Removes a pool made by [`Pool::own`].
+    pub fn remove(&self) {
+        if self.own {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 
     /// Spares that are starting and spares that can be taken, by pid;
@@ -216,6 +247,7 @@ impl Pool {
             .envs(env.iter().cloned())
             .env(env::POOL_SPARE, &self.dir)
             .env(env::POOL_WATCH_PID, watch.to_string())
+            .envs(self.own.then_some((env::POOL_OWN, "1")))
             .stdin(std::process::Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log);

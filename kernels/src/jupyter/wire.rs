@@ -1,6 +1,6 @@
 //! Jupyter's wire protocol, as far as the kernel pool needs it: connection
-//! files, message signatures, and a proxy that joins Jupyter's sockets to a
-//! kernel that was started with other ports and another key.
+//! files, message signatures and re-signing (the proxy, [`super::proxy`],
+//! joins Jupyter's sockets to a kernel started with other ports and key).
 //!
 //! A message is `[routing ids.., "<IDS|MSG>", hmac, header, parent_header,
 //! metadata, content, buffers..]`; the hmac is HMAC-SHA256 of header, parent
@@ -15,7 +15,8 @@ use sha2::Sha256;
 use std::path::Path;
 use zeromq::{Socket, SocketRecv, SocketSend, ZmqMessage};
 
-const DELIMITER: &[u8] = b"<IDS|MSG>";
+/// The frame between a message's routing ids and its signature.
+pub const DELIMITER: &[u8] = b"<IDS|MSG>";
 
 /// A kernel's connection file (the fields Jupyter and evcxr read).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -236,141 +237,6 @@ pub async fn request_shutdown(info: &ConnectionInfo) -> Result<()> {
         .await?;
     let _ = tokio::time::timeout(std::time::Duration::from_secs(10), control.recv()).await;
     Ok(())
-}
-
-/// Serves Jupyter's sockets (`front`) by passing every message to and from
-/// the kernel at `back`, checking and re-signing each one. Returns when a
-/// socket fails; the caller ends it sooner by dropping the future.
-pub async fn proxy(front: &ConnectionInfo, back: &ConnectionInfo) -> Result<()> {
-    let front_signer = Signer::new(&front.key);
-    let back_signer = Signer::new(&back.key);
-    // The shell and stdin sockets share one routing id: the kernel sends an
-    // input request to the ids of the execute request it answers.
-    let routing_id = zeromq::util::PeerIdentity::new();
-    let dealer = |id: Option<&zeromq::util::PeerIdentity>| {
-        let mut options = zeromq::SocketOptions::default();
-        if let Some(id) = id {
-            options.peer_identity(id.clone());
-        }
-        zeromq::DealerSocket::with_options(options)
-    };
-    let mut back_shell = dealer(Some(&routing_id));
-    let mut back_stdin = dealer(Some(&routing_id));
-    let mut back_control = dealer(None);
-    let mut back_iopub = zeromq::SubSocket::new();
-    back_shell.connect(&back.endpoint(back.shell_port)).await?;
-    back_stdin.connect(&back.endpoint(back.stdin_port)).await?;
-    back_control
-        .connect(&back.endpoint(back.control_port))
-        .await?;
-    back_iopub.connect(&back.endpoint(back.iopub_port)).await?;
-    back_iopub.subscribe("").await?;
-
-    let mut front_shell = zeromq::RouterSocket::new();
-    let mut front_stdin = zeromq::RouterSocket::new();
-    let mut front_control = zeromq::RouterSocket::new();
-    let mut front_iopub = zeromq::PubSocket::new();
-    let mut front_hb = zeromq::RepSocket::new();
-    for (socket, port) in [
-        (&mut front_shell, front.shell_port),
-        (&mut front_stdin, front.stdin_port),
-        (&mut front_control, front.control_port),
-    ] {
-        socket
-            .bind(&front.endpoint(port))
-            .await
-            .with_context(|| format!("binding Jupyter's port {port}"))?;
-    }
-    front_iopub.bind(&front.endpoint(front.iopub_port)).await?;
-    front_hb.bind(&front.endpoint(front.hb_port)).await?;
-
-    let channels = Channels {
-        front: front_signer,
-        back: back_signer,
-    };
-    tokio::select! {
-        r = channels.pair(front_shell, back_shell) => r,
-        r = channels.pair(front_stdin, back_stdin) => r,
-        r = channels.pair(front_control, back_control) => r,
-        r = channels.iopub(back_iopub, front_iopub) => r,
-        r = heartbeat(front_hb) => r,
-    }
-}
-
-struct Channels {
-    front: Signer,
-    back: Signer,
-}
-
-impl Channels {
-    /// A router facing Jupyter and a dealer facing the kernel, both ways.
-    async fn pair(
-        &self,
-        mut front: zeromq::RouterSocket,
-        mut back: zeromq::DealerSocket,
-    ) -> Result<()> {
-        loop {
-            tokio::select! {
-                m = front.recv() => {
-                    // A client that resets its connection is that client's end, not ours.
-                    let frames = match m {
-                        Ok(m) => m.into_vec(),
-                        Err(e) => {
-                            dropped("a connection", &e);
-                            continue;
-                        }
-                    };
-                    // A message with a wrong signature is dropped, as a kernel would.
-                    if let Some(frames) = resign(frames, Some(&self.front), &self.back, Covers::AllParts) {
-                        back.send(ZmqMessage::try_from(frames).expect("not empty")).await?;
-                    }
-                }
-                m = back.recv() => {
-                    let frames = m?.into_vec();
-                    if let Some(frames) = resign(frames, None, &self.front, Covers::FourParts) {
-                        // A reply to a client that has gone (Jupyter Server opens
-                        // short-lived channels) is dropped: no client may end the proxy.
-                        if let Err(e) = front.send(ZmqMessage::try_from(frames).expect("not empty")).await {
-                            dropped("a reply", &e);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    async fn iopub(&self, mut back: zeromq::SubSocket, mut front: zeromq::PubSocket) -> Result<()> {
-        loop {
-            let frames = back.recv().await?.into_vec();
-            if let Some(frames) = resign(frames, None, &self.front, Covers::FourParts) {
-                if let Err(e) = front
-                    .send(ZmqMessage::try_from(frames).expect("not empty"))
-                    .await
-                {
-                    dropped("an iopub message", &e);
-                }
-            }
-        }
-    }
-}
-
-async fn heartbeat(mut hb: zeromq::RepSocket) -> Result<()> {
-    loop {
-        match hb.recv().await {
-            Ok(ping) => {
-                if let Err(e) = hb.send(ping).await {
-                    dropped("a heartbeat", &e);
-                }
-            }
-            Err(e) => dropped("a heartbeat connection", &e),
-        }
-    }
-}
-
-/// Logs what was lost with a Jupyter client that went away: clients come and
-/// go (Jupyter Server opens short-lived channels), and none may end the proxy.
-fn dropped(what: &str, error: &zeromq::ZmqError) {
-    eprintln!("replearn-kernel: dropped {what} of a client that has gone ({error})");
 }
 
 #[cfg(test)]
