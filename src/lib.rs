@@ -16,6 +16,7 @@ mod device;
 mod error;
 pub mod eval;
 pub mod grading;
+#[cfg(feature = "solutions")]
 pub mod losses;
 pub mod models;
 mod panic_report;

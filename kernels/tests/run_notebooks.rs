@@ -137,6 +137,31 @@ fn warnings_on_stderr_do_not_fail_a_cell() {
         .any(|o| o["name"] == "stderr" && text_of(&o["text"]).contains("only a warning")));
 }
 
+/// The library's answers to the FIXMEs are behind its `solutions` feature,
+/// which the kernel's start-up leaves off: calling them does not compile.
+#[test]
+fn the_librarys_answers_cannot_be_called_from_a_notebook() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.ipynb");
+    let result = run(
+        &root().join("kernels/tests/fixtures/answers_are_not_in_the_kernel.ipynb"),
+        &out,
+        &["--keep-going"],
+    );
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(1), "{stderr}");
+    let nb: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    for (i, cell) in nb["cells"].as_array().unwrap().iter().enumerate() {
+        let error = cell["outputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["output_type"] == "error")
+            .unwrap_or_else(|| panic!("cell {} compiled: {cell}", i + 1));
+        assert_eq!(error["ename"], "CompileError", "cell {}: {error}", i + 1);
+    }
+}
+
 #[test]
 fn an_unreadable_notebook_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();

@@ -4,6 +4,7 @@ mod accuracy;
 mod factor_table;
 mod features;
 mod neighbours;
+#[cfg(feature = "solutions")]
 mod retrieval;
 
 pub use self::accuracy::accuracy;
@@ -12,4 +13,5 @@ pub use self::features::{encode_all, query_indices};
 pub use self::neighbours::{
     knn_accuracy, knn_indices, knn_vote_accuracy, nearest_neighbours, squared_distances,
 };
+#[cfg(feature = "solutions")]
 pub use self::retrieval::top_k;

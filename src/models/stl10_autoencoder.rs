@@ -1,7 +1,9 @@
 //! The STL-10 autoencoder of the original assignment: a small convolutional
 //! encoder (42,156 parameters, 384 features) and its mirror image as decoder,
 //! and the linear classifier trained on the features.
+#[cfg(feature = "solutions")]
 use tch::nn::{self, Module};
+#[cfg(feature = "solutions")]
 use tch::Tensor;
 
 /// Channels of the STL-10 encoder: input, then after each stride-2 convolution.
@@ -29,6 +31,7 @@ impl Stl10AutoencoderConfig {
     }
 }
 
+#[cfg(feature = "solutions")]
 /// Four `Conv2d(k4, s2, p1)` + ReLU (3->12->24->48->24), flattened.
 ///
 /// Input `[B, 3, 64, 64]` in [0, 1]; output `[B, 384]`.
@@ -37,6 +40,7 @@ pub struct Stl10Encoder {
     convs: Vec<nn::Conv2D>,
 }
 
+#[cfg(feature = "solutions")]
 impl Stl10Encoder {
     pub fn new(vs: &nn::Path, config: &Stl10AutoencoderConfig) -> Self {
         let cfg = nn::ConvConfig {
@@ -54,6 +58,7 @@ impl Stl10Encoder {
     }
 }
 
+#[cfg(feature = "solutions")]
 impl Module for Stl10Encoder {
     fn forward(&self, xs: &Tensor) -> Tensor {
         self.convs
@@ -63,6 +68,7 @@ impl Module for Stl10Encoder {
     }
 }
 
+#[cfg(feature = "solutions")]
 /// Four `ConvTranspose2d(k4, s2, p1)` (24->48->24->12->3) with ReLU between and
 /// a sigmoid at the end.
 ///
@@ -74,6 +80,7 @@ pub struct Stl10Decoder {
     side: i64,
 }
 
+#[cfg(feature = "solutions")]
 impl Stl10Decoder {
     pub fn new(vs: &nn::Path, config: &Stl10AutoencoderConfig) -> Self {
         let cfg = nn::ConvTransposeConfig {
@@ -96,6 +103,7 @@ impl Stl10Decoder {
     }
 }
 
+#[cfg(feature = "solutions")]
 impl Module for Stl10Decoder {
     fn forward(&self, z: &Tensor) -> Tensor {
         let h = z.reshape([-1, self.channels, self.side, self.side]);
