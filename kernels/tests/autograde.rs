@@ -94,6 +94,37 @@ fn output_of(results: &Value, name: &str) -> String {
         .to_string()
 }
 
+/// A memory limit the notebook process cannot start under is refused up
+/// front, naming the minimum; with just that much, grading two submissions
+/// two at a time finishes (it once hung for good under 1 GiB).
+#[test]
+fn a_memory_limit_too_small_is_refused_and_just_enough_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let subs = dir.path().join("subs");
+    std::fs::create_dir_all(&subs).unwrap();
+    let paths = [write(&subs, "a.ipynb", &solved()), write(&subs, "b.ipynb", &student())];
+    let args = |mb: &str, out: &Path| -> Vec<String> {
+        let mut a: Vec<String> = ["autograde", "--source", source_path().to_str().unwrap(), "--out", out.to_str().unwrap(), "--timeout", "20", "--jobs", "2", "--memory", mb]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        a.extend(paths.iter().map(|p| p.to_string_lossy().to_string()));
+        a
+    };
+    let started = std::time::Instant::now();
+    let small = dir.path().join("small");
+    let refused = grade(&args("1024", &small).iter().map(String::as_str).collect::<Vec<_>>());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--memory 1024") && stderr.contains("at least 1536 MB"), "{stderr}");
+    assert!(started.elapsed().as_secs() < 10, "refused at once");
+    let enough = dir.path().join("enough");
+    let graded = grade(&args("1536", &enough).iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(graded.status.code(), Some(0), "{}", String::from_utf8_lossy(&graded.stderr));
+    assert_eq!(read_json(&enough.join("a/results.json"))["score"], 6.0);
+    assert_eq!(read_json(&enough.join("b/results.json"))["score"], 0.0);
+}
+
 #[test]
 fn autograde_survives_every_row_and_writes_results_for_all() {
     let dir = tempfile::tempdir().unwrap();
@@ -412,6 +443,47 @@ fn validate_accepts_the_fixture_and_rejects_free_points() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stdout)
         .contains("test 'test-words' gives 1 points to the student version"));
+}
+
+/// Variant solutions prove the tests: the fixture's right variant keeps every
+/// point and its wrong ones lose what they claim; a wrong variant no test
+/// catches, a miscounted one and a right one a test rejects are each named.
+#[test]
+fn validate_grades_variant_solutions() {
+    let ok = grade(&["validate", "--timeout", "30", source_path().to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert_eq!(ok.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&ok.stderr));
+    for row in [
+        "| add-commuted | add | right | 0 | 0 |",
+        "| add-minus | add | wrong | 2 | 2 |",
+        "| scale-close | scale | wrong | 0.75 | 0.75 |",
+    ] {
+        assert!(stdout.contains(row), "{row} missing:\n{stdout}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut source = Notebook::read(&source_path()).unwrap();
+    let variant = |id: &str, code: &str, meta: Value| {
+        let mut cell = source.cells()[index_of(&source, "add-minus")].clone();
+        cell["metadata"]["replearn"] = meta;
+        cell["metadata"]["replearn"]["id"] = json!(id);
+        cell["source"] = multiline(code);
+        cell
+    };
+    let uncaught = variant("add-plus-zero", "fn add(a: i64, b: i64) -> i64 {\n    a + b + 0\n}", json!({"kind": "variant", "of": "add", "correct": false, "loses": 1}));
+    let miscounted = variant("add-one-more", "fn add(a: i64, b: i64) -> i64 {\n    a + b + 1\n}", json!({"kind": "variant", "of": "add", "correct": false, "loses": 1}));
+    let rejected = variant("add-wrapping", "fn add(a: i64, b: i64) -> i64 {\n    a.wrapping_add(b) + 1\n}", json!({"kind": "variant", "of": "add", "correct": true}));
+    let at = index_of(&source, "add") + 1;
+    source.cells_mut().splice(at..at, [uncaught, miscounted, rejected]);
+    let path = write(dir.path(), "variants.ipynb", &source);
+    let bad = grade(&["validate", "--timeout", "30", path.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&bad.stdout);
+    assert_eq!(bad.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("wrong variant 'add-plus-zero' of 'add' keeps every point: no test catches it"), "{stdout}");
+    assert!(stdout.contains("wrong variant 'add-one-more' of 'add' loses 2 point(s), its metadata says 1"), "{stdout}");
+    assert!(stdout.contains("correct variant 'add-wrapping' of 'add' loses 2 point(s)"), "{stdout}");
+    // The student version has no variant.
+    let student = serde_json::to_string(&student().json).unwrap();
+    assert!(!student.contains("\"variant\"") && !student.contains("a - b"), "variants leaked into the student version");
 }
 
 #[test]

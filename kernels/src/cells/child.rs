@@ -19,6 +19,7 @@ const EVCXR_RUN: &str = "LOAD_AND_RUN";
 pub fn runtime_hook() {
     let is_child = std::env::var_os("EVCXR_IS_RUNTIME").is_some();
     if is_child {
+        watch_parent();
         if let Some(mb) = std::env::var(env::MEMORY_MB)
             .ok()
             .and_then(|v| v.parse::<u64>().ok())
@@ -31,6 +32,52 @@ pub fn runtime_hook() {
         super::cwd_fifo::follow_cwd_fifo();
     }
     evcxr::runtime_hook();
+}
+
+/// Ends this process (evcxr's child) when the process that started it ends,
+/// so that a grader or kernel that is killed leaves no notebook process
+/// behind. (Not `PR_SET_PDEATHSIG`: evcxr restarts its child from worker
+/// threads, whose end would kill it.)
+fn watch_parent() {
+    // SAFETY: getppid cannot fail.
+    let parent = unsafe { libc::getppid() };
+    let _ = std::thread::Builder::new().spawn(move || loop {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        // SAFETY: as above.
+        if unsafe { libc::getppid() } != parent {
+            std::process::exit(0);
+        }
+    });
+}
+
+/// Kills every process this one started, and theirs (evcxr's child, cargo,
+/// rustc): what a stalled notebook process is stopped with.
+pub fn kill_descendants() {
+    let me = std::process::id();
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let pid = e.file_name().to_str()?.parse::<u32>().ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            let ppid = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
+            Some((pid, ppid))
+        })
+        .collect();
+    let mut doomed = vec![me];
+    let mut i = 0;
+    while i < doomed.len() {
+        let parent = doomed[i];
+        doomed.extend(parents.iter().filter(|(_, pp)| *pp == parent).map(|(p, _)| *p));
+        i += 1;
+    }
+    for pid in doomed.into_iter().skip(1) {
+        // SAFETY: kill with a pid read from /proc; a process that ended meanwhile gives ESRCH.
+        unsafe {
+            libc::kill(pid as libc::pid_t, libc::SIGKILL);
+        }
+    }
 }
 
 /// Caps the heap (`RLIMIT_DATA`): an allocation past it fails at once instead

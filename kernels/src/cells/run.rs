@@ -1,6 +1,6 @@
 //! `replearn-grade run`: execute a notebook headlessly, as Jupyter would.
 use crate::notebook::{
-    cell_label, cell_source, error_output, is_code, multiline, stream_output, Notebook,
+    cell_label, cell_source, error_output, is_code, multiline, replearn_meta, stream_output, Notebook,
 };
 use crate::cells::runner::{CellOutcome, Runner, RunnerConfig};
 use anyhow::Result;
@@ -46,7 +46,10 @@ pub fn run_notebook(
     let mut count = 0;
     for index in 0..notebook.cells().len() {
         let cell = &notebook.cells()[index];
-        if !is_code(cell) {
+        // A variant solution (an instructor notebook's alternative answer) is
+        // for `validate` only: running it would replace the solution.
+        let is_variant = replearn_meta(cell).and_then(|m| m.get("kind")) == Some(&json!("variant"));
+        if !is_code(cell) || is_variant {
             continue;
         }
         let label = cell_label(index, cell);

@@ -22,6 +22,9 @@ pub enum Failure {
     Error(String),
     /// The cell ran past the time limit and was stopped.
     Timeout(Duration),
+    /// Compiling and running the cell together took far longer than the time
+    /// limit (the notebook process stopped making progress); it was stopped.
+    Stalled(Duration),
     /// The cell asked for more memory than the limit allows (or the machine has).
     OutOfMemory(String),
     /// The process running the cells ended (exit, abort, stack overflow, signal).
@@ -35,7 +38,7 @@ impl Failure {
             Failure::Compile(_) => "CompileError",
             Failure::Panic(_) => "Panic",
             Failure::Error(_) => "Error",
-            Failure::Timeout(_) => "Timeout",
+            Failure::Timeout(_) | Failure::Stalled(_) => "Timeout",
             Failure::OutOfMemory(_) => "OutOfMemory",
             Failure::Crash(_) => "Crash",
         }
@@ -45,7 +48,7 @@ impl Failure {
     pub fn lost_process(&self) -> bool {
         matches!(
             self,
-            Failure::Timeout(_) | Failure::OutOfMemory(_) | Failure::Crash(_)
+            Failure::Timeout(_) | Failure::Stalled(_) | Failure::OutOfMemory(_) | Failure::Crash(_)
         )
     }
 }
@@ -59,6 +62,11 @@ impl fmt::Display for Failure {
             Failure::Timeout(d) => write!(
                 f,
                 "timed out after {} s of running (an endless loop? a cell waiting for input from stdin waits forever here)",
+                d.as_secs_f64()
+            ),
+            Failure::Stalled(d) => write!(
+                f,
+                "was stopped after {} s of compiling and running without finishing: the notebook process made no progress",
                 d.as_secs_f64()
             ),
             Failure::OutOfMemory(m) => write!(f, "ran out of memory: {m}"),
@@ -89,7 +97,14 @@ pub struct RunnerConfig {
     pub seed: Option<u64>,
     /// Extra environment for the process running the cells.
     pub env: Vec<(String, String)>,
+    /// Limit on starting the notebook process (evcxr and the start-up
+    /// script); `None` for none (building the template compiles for minutes).
+    pub start_limit: Option<Duration>,
 }
+
+/// What a cell may take, compiling included, beyond its running-time limit,
+/// before the notebook process counts as stalled and is stopped.
+pub const COMPILE_ALLOWANCE: Duration = Duration::from_secs(180);
 
 /// An evcxr context with the replearn start-up done, in a private build folder.
 pub struct Runner {
@@ -102,6 +117,8 @@ pub struct Runner {
     stdout: Arc<Mutex<Vec<String>>>,
     stderr: Arc<Mutex<Vec<String>>>,
     config: RunnerConfig,
+    /// Limit on a cell's compiling and running together.
+    total_limit: Option<Duration>,
     // Declared last: the context (and its child) must go before the folder.
     _session: Option<Session>,
 }
@@ -126,8 +143,18 @@ impl Runner {
         for (key, value) in &config.env {
             std::env::set_var(key, value);
         }
-        let (ctx, outputs) =
-            CommandContext::new().map_err(|e| anyhow::anyhow!("starting evcxr: {e}"))?;
+        // A notebook process that never finishes starting (it once sat in a
+        // futex under a small memory limit) is killed, and the start fails.
+        let start_watch = config.start_limit.map(StartWatch::new);
+        let started_evcxr = CommandContext::new();
+        let stalled = start_watch.as_ref().is_some_and(StartWatch::fired);
+        let (ctx, outputs) = started_evcxr.map_err(|e| match (stalled, config.start_limit) {
+            (true, Some(limit)) => anyhow::anyhow!(
+                "the notebook process did not start within {} s and was stopped ({e})",
+                limit.as_secs()
+            ),
+            _ => anyhow::anyhow!("starting evcxr: {e}"),
+        })?;
         let started = Arc::new(Mutex::new(None));
         let stdout = Arc::new(Mutex::new(Vec::new()));
         let stderr = Arc::new(Mutex::new(Vec::new()));
@@ -155,6 +182,7 @@ impl Runner {
             .collect::<Vec<_>>()
             .join("\n");
         let timeout = config.timeout;
+        let start_limit = config.start_limit;
         let no_limit = RunnerConfig {
             timeout: None,
             ..config
@@ -167,6 +195,7 @@ impl Runner {
             stdout,
             stderr,
             config: no_limit,
+            total_limit: start_limit.map(|s| s.saturating_sub(start_watch.map_or(Duration::ZERO, StartWatch::stop))),
             _session: session,
         };
         // evcxr ran a first cell of its own inside `CommandContext::new`: drop
@@ -179,6 +208,7 @@ impl Runner {
         }
         let outcome = runner.run_cell(&script);
         runner.config.timeout = timeout;
+        runner.total_limit = timeout.map(|t| t + COMPILE_ALLOWANCE);
         if let Some(failure) = outcome.failure {
             anyhow::bail!(
                 "the start-up script (kernels/startup.evcxr) failed: {failure}\n{}",
@@ -218,12 +248,16 @@ impl Runner {
         self.stderr.lock().expect("output buffer").clear();
         *self.started.lock().expect("start time") = None;
         let started = Instant::now();
-        let watchdog = self
-            .config
-            .timeout
-            .map(|limit| Watchdog::start(self.ctx.process_handle(), self.started.clone(), limit));
+        let watchdog = (self.config.timeout.is_some() || self.total_limit.is_some()).then(|| {
+            Watchdog::start(
+                self.ctx.process_handle(),
+                self.started.clone(),
+                self.config.timeout,
+                self.total_limit,
+            )
+        });
         let result = self.ctx.execute(code);
-        let timed_out = watchdog.is_some_and(|w| w.stop());
+        let stopped = watchdog.map_or(Stop::No, Watchdog::stop);
         let duration = started.elapsed();
         let stderr_lines = self.settle_stderr();
         let stdout_lines = std::mem::take(&mut *self.stdout.lock().expect("output buffer"));
@@ -268,8 +302,11 @@ impl Runner {
                     None => None,
                 };
             }
-            Err(_) if timed_out => {
+            Err(_) if stopped == Stop::Running => {
                 outcome.failure = Some(Failure::Timeout(self.config.timeout.unwrap_or_default()))
+            }
+            Err(_) if stopped == Stop::Stalled => {
+                outcome.failure = Some(Failure::Stalled(self.total_limit.unwrap_or_default()))
             }
             Err(EvcxrError::CompilationErrors(errors)) => {
                 outcome.failure = Some(Failure::Compile(format_compile_errors(&errors, code)));
@@ -319,40 +356,95 @@ impl Runner {
     }
 }
 
-/// Kills the child process if a cell runs past its limit. The clock starts
-/// when the child starts running the compiled cell, so compiling is free.
+/// Why a watchdog stopped a cell.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Stop {
+    No,
+    /// It ran past its running-time limit.
+    Running,
+    /// Compiling and running took past the total limit.
+    Stalled,
+}
+
+/// Kills the child process if a cell runs past its limit (the clock starts
+/// when the child starts running the compiled cell, so compiling is free), or
+/// kills every process under this one if compiling and running together take
+/// past `total` (a stalled notebook process).
 struct Watchdog {
     done: std::sync::mpsc::Sender<()>,
-    handle: std::thread::JoinHandle<bool>,
+    handle: std::thread::JoinHandle<Stop>,
 }
 
 impl Watchdog {
     fn start(
         child: Arc<Mutex<std::process::Child>>,
         started: Arc<Mutex<Option<Instant>>>,
-        limit: Duration,
+        running: Option<Duration>,
+        total: Option<Duration>,
     ) -> Self {
         let (done, rx) = std::sync::mpsc::channel::<()>();
+        let begun = Instant::now();
         let handle = std::thread::spawn(move || loop {
             match rx.recv_timeout(Duration::from_millis(25)) {
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-                _ => return false,
+                _ => return Stop::No,
             }
             let running_for = started.lock().ok().and_then(|s| s.map(|t| t.elapsed()));
-            if running_for.is_some_and(|d| d >= limit) {
+            if running.is_some_and(|limit| running_for.is_some_and(|d| d >= limit)) {
                 if let Ok(mut c) = child.lock() {
                     let _ = c.kill();
                 }
-                return true;
+                return Stop::Running;
+            }
+            if total.is_some_and(|limit| begun.elapsed() >= limit) {
+                super::child::kill_descendants();
+                return Stop::Stalled;
             }
         });
         Watchdog { done, handle }
     }
 
-    /// Stops watching; returns whether the limit was hit.
-    fn stop(self) -> bool {
+    /// Stops watching; says whether (and why) it stopped the cell.
+    fn stop(self) -> Stop {
         let _ = self.done.send(());
-        self.handle.join().unwrap_or(false)
+        self.handle.join().unwrap_or(Stop::No)
+    }
+}
+
+/// Kills everything under this process if evcxr has not started within a limit.
+struct StartWatch {
+    done: std::sync::mpsc::Sender<()>,
+    fired: Arc<std::sync::atomic::AtomicBool>,
+    begun: Instant,
+}
+
+impl StartWatch {
+    fn new(limit: Duration) -> Self {
+        let (done, rx) = std::sync::mpsc::channel::<()>();
+        let fired = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = fired.clone();
+        std::thread::spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(limit) {
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                super::child::kill_descendants();
+            }
+        });
+        StartWatch {
+            done,
+            fired,
+            begun: Instant::now(),
+        }
+    }
+
+    /// Whether the limit passed (the processes were then killed).
+    fn fired(&self) -> bool {
+        self.fired.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Stops watching; returns how long the start took so far.
+    fn stop(self) -> Duration {
+        let _ = self.done.send(());
+        self.begun.elapsed()
     }
 }
 

@@ -8,7 +8,7 @@ use crate::grading::autograde::{
     autograde, grade_submission, manual_points, planned_tests, AutogradeOptions, GRADER_FAULT,
 };
 use crate::grading::check::check;
-use crate::grading::grade::GradeOptions;
+use crate::grading::grade::{GradeOptions, MIN_MEMORY_MB};
 use crate::grading::report::SubmissionReport;
 use crate::grading::validate::validate;
 use crate::notebook::Notebook;
@@ -101,7 +101,15 @@ fn parse(args: &[String]) -> Result<Args> {
                 anyhow::ensure!(secs > 0.0, "--timeout must be positive");
                 parsed.timeout = Some(Duration::from_secs_f64(secs));
             }
-            "--memory" => parsed.memory_mb = Some(number(arg, it.next())?),
+            "--memory" => {
+                let mb: u64 = number(arg, it.next())?;
+                anyhow::ensure!(
+                    mb >= MIN_MEMORY_MB,
+                    "--memory {mb}: the notebook process needs at least {MIN_MEMORY_MB} MB to start \
+                     (measured: under 1,024 MB it cannot start its threads); give --memory {MIN_MEMORY_MB} or more"
+                );
+                parsed.memory_mb = Some(mb);
+            }
             "--seed" => parsed.seed = Some(number(arg, it.next())?),
             "--jobs" | "-j" => parsed.jobs = Some(number(arg, it.next())?),
             "--keep-going" => parsed.keep_going = true,
@@ -184,6 +192,7 @@ fn cmd_run(args: Args) -> Result<i32> {
             memory_mb: args.memory_mb,
             seed: args.seed,
             env: Vec::new(),
+            start_limit: None,
         },
         keep_going: args.keep_going,
         timings: args.timings,

@@ -28,6 +28,17 @@ pub fn check_source(nb: &Notebook) -> Result<Vec<Option<CellRole>>> {
             bail!("{}: has a \"{BEGIN}\" region but its kind is \"{kind}\": set metadata.replearn.kind to \"solution\"", cell_label(i, cell));
         }
     }
+    for (i, (cell, role)) in nb.cells().iter().zip(&roles).enumerate() {
+        let Some(variant) = role.as_ref().and_then(|r| r.variant.as_ref()) else { continue };
+        let target = roles.iter().flatten().find(|r| r.id == variant.of);
+        if target.is_none_or(|r| r.kind != CellKind::Solution) {
+            bail!(
+                "{}: \"of\": \"{}\" is not the id of a solution cell",
+                cell_label(i, cell),
+                variant.of
+            );
+        }
+    }
     if !roles
         .iter()
         .flatten()
@@ -92,6 +103,9 @@ pub fn assign(source: &Notebook) -> Result<Notebook> {
     for (cell, role) in source.cells().iter().zip(roles) {
         let mut cell = cell.clone();
         if let Some(role) = &role {
+            if role.kind == CellKind::Variant {
+                continue;
+            }
             if role.hidden {
                 hidden_tests += 1;
                 hidden_points += role.points;

@@ -2,7 +2,8 @@
 //! and build folder, `--jobs` at a time, and always write a result for each.
 use super::assign::check_source;
 use super::roles::{CellKind, CellRole};
-use crate::grading::grade::{grade_notebook, GradeOptions};
+use crate::cells::runner::COMPILE_ALLOWANCE;
+use crate::grading::grade::{grade_notebook, GradeOptions, START_LIMIT};
 use crate::notebook::{replearn_meta, write_atomic, Notebook};
 use crate::grading::report::{grades_csv, SubmissionReport};
 use crate::grading::splice::splice;
@@ -140,6 +141,14 @@ pub fn job_names(submissions: &[PathBuf]) -> Vec<Job> {
         .collect()
 }
 
+/// How long one submission's grading may take in all before it counts as
+/// stalled: the start-up limit, and per code cell the time limit and the
+/// allowance for compiling, and a minute for writing the results.
+pub fn job_limit(source: &Notebook, options: &GradeOptions) -> Duration {
+    let cells = source.cells().iter().filter(|c| crate::notebook::is_code(c)).count() as u32;
+    START_LIMIT + (options.timeout + COMPILE_ALLOWANCE) * cells.max(1) + Duration::from_secs(60)
+}
+
 /// Options of `autograde`.
 #[derive(Debug, Clone)]
 pub struct AutogradeOptions {
@@ -169,6 +178,7 @@ pub fn autograde(
     let exe = std::env::current_exe().context("finding replearn-grade itself")?;
     let jobs = job_names(submissions);
     let total = jobs.len();
+    let limit = job_limit(source, &options.grade);
     let mut queue = jobs.iter().cloned().enumerate();
     let mut running: Vec<(Child, usize, Job, Instant)> = Vec::new();
     let mut summary = AutogradeSummary::default();
@@ -211,6 +221,16 @@ pub fn autograde(
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
+        // A job past its bound has stopped making progress: kill it; the
+        // results it did not write are written below.
+        let mut stopped: Vec<usize> = Vec::new();
+        for (child, slot, _, started) in running.iter_mut() {
+            if started.elapsed() > limit && child.try_wait()?.is_none() {
+                let _ = child.kill();
+                let _ = child.wait();
+                stopped.push(*slot);
+            }
+        }
         let mut i = 0;
         while i < running.len() {
             let status = running[i].0.try_wait()?;
@@ -227,7 +247,11 @@ pub fn autograde(
             let json = match written {
                 Some(json) => json,
                 None => {
-                    let error = format!("the grader failed on your notebook ({status}); this is not your fault and your instructor has the details");
+                    let error = if stopped.contains(&slot) {
+                        format!("grading was stopped after {} s without finishing (the notebook process stopped making progress); this is not your fault and your instructor has the details", limit.as_secs())
+                    } else {
+                        format!("the grader failed on your notebook ({status}); this is not your fault and your instructor has the details")
+                    };
                     let report = SubmissionReport::not_graded(
                         &job.submission,
                         planned_tests(&roles),

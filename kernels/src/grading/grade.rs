@@ -16,6 +16,16 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// The longest a notebook process may take to start while grading (a
+/// pre-built kernel folder starts in about 20 s on 2 cores).
+pub const START_LIMIT: Duration = Duration::from_secs(300);
+
+/// The smallest heap limit (`--memory`) accepted. Measured on 2 cores: the
+/// notebook process starts and runs a tensor cell under 1,152 MB and cannot
+/// spawn its threads under 1,024 MB; libtorch starts more threads on more
+/// cores, hence the margin.
+pub const MIN_MEMORY_MB: u64 = 1536;
+
 /// The longest message or output shown for one test.
 const MAX_TEXT: usize = 4000;
 
@@ -103,73 +113,108 @@ pub fn grade_notebook(
     roles: &[Option<CellRole>],
     options: &GradeOptions,
 ) -> Result<GradeRun> {
-    let started = Instant::now();
-    let token = random_token();
-    let config = RunnerConfig {
-        timeout: Some(options.timeout),
-        memory_mb: options.memory_mb,
-        seed: Some(options.seed),
-        env: vec![
-            (env::CREDIT_TOKEN.to_string(), token.clone()),
-            // Grading needs no full training budget: the notebook's budget turns quick.
-            (env::GRADING.to_string(), "1".to_string()),
-        ],
-    };
-    let mut runner = Runner::start(root, config)?;
-    let mut notebook = notebook.clone();
-    let mut tests = Vec::new();
-    let mut notes = Vec::new();
-    let mut failed_cells = Vec::new();
-    // Cells that worked, to replay after a restart; solution cells that failed.
-    let mut worked: Vec<usize> = Vec::new();
-    let mut failed_solutions: Vec<(String, String)> = Vec::new();
-    let mut count = 0;
-    for index in 0..notebook.cells().len() {
-        let cell = &notebook.cells()[index];
-        if !is_code(cell) {
-            continue;
-        }
-        let role = roles.get(index).cloned().flatten();
-        let label = cell_label(index, cell);
-        let source = cell_source(cell);
-        count += 1;
-        let outcome = runner.run_cell(&source);
-        let cell = &mut notebook.cells_mut()[index];
-        cell["execution_count"] = json!(count);
-        cell["outputs"] = Value::Array(outputs_of(&outcome, count));
+    Ok(GradingSession::start(root, options)?.grade(notebook, roles))
+}
 
-        let is_test = role.as_ref().is_some_and(|r| r.kind == CellKind::Test);
-        if is_test {
-            let role = role.as_ref().expect("test role");
-            tests.push(score_test(
-                role,
-                &source,
-                &outcome,
-                &token,
-                &failed_solutions,
-            ));
-        }
-        match &outcome.failure {
-            None if !is_test => worked.push(index),
-            None => {}
-            Some(failure) => {
-                failed_cells.push((label.clone(), first_lines(&failure.to_string(), 4)));
-                if let Some(r) = role.as_ref().filter(|r| r.kind == CellKind::Solution) {
-                    failed_solutions.push((r.id.clone(), first_lines(&failure.to_string(), 8)));
-                }
-                if failure.lost_process() {
-                    replay(&mut runner, &notebook, &worked, &label, &mut notes);
+/// A notebook process set up for grading (the per-run credit token, the seed,
+/// the limits), which can run a notebook and then more cells in the same
+/// process (`validate` checks an assignment's variant solutions that way).
+pub struct GradingSession {
+    runner: Runner,
+    token: String,
+}
+
+impl GradingSession {
+    /// Starts the notebook process with the kernel's start-up.
+    pub fn start(root: &Path, options: &GradeOptions) -> Result<GradingSession> {
+        let token = random_token();
+        let config = RunnerConfig {
+            start_limit: Some(START_LIMIT),
+            timeout: Some(options.timeout),
+            memory_mb: options.memory_mb,
+            seed: Some(options.seed),
+            env: vec![
+                (env::CREDIT_TOKEN.to_string(), token.clone()),
+                // Grading needs no full training budget: the notebook's budget turns quick.
+                (env::GRADING.to_string(), "1".to_string()),
+            ],
+        };
+        Ok(GradingSession {
+            runner: Runner::start(root, config)?,
+            token,
+        })
+    }
+
+    /// Runs one more cell in the same process.
+    pub fn run_cell(&mut self, source: &str) -> CellOutcome {
+        self.runner.run_cell(source)
+    }
+
+    /// Scores a test cell's outcome (`failed_solutions`: solution cells that
+    /// failed before it, named in its message).
+    pub fn score(
+        &self,
+        role: &CellRole,
+        source: &str,
+        outcome: &CellOutcome,
+        failed_solutions: &[(String, String)],
+    ) -> TestResult {
+        score_test(role, source, outcome, &self.token, failed_solutions)
+    }
+
+    /// Runs every code cell of `notebook` in order, whatever failed before,
+    /// and scores its tests.
+    pub fn grade(&mut self, notebook: &Notebook, roles: &[Option<CellRole>]) -> GradeRun {
+        let started = Instant::now();
+        let mut notebook = notebook.clone();
+        let mut tests = Vec::new();
+        let mut notes = Vec::new();
+        let mut failed_cells = Vec::new();
+        // Cells that worked, to replay after a restart; solution cells that failed.
+        let mut worked: Vec<usize> = Vec::new();
+        let mut failed_solutions: Vec<(String, String)> = Vec::new();
+        let mut count = 0;
+        for index in 0..notebook.cells().len() {
+            let cell = &notebook.cells()[index];
+            let role = roles.get(index).cloned().flatten();
+            if !is_code(cell) || role.as_ref().is_some_and(|r| r.kind == CellKind::Variant) {
+                continue;
+            }
+            let label = cell_label(index, cell);
+            let source = cell_source(cell);
+            count += 1;
+            let outcome = self.runner.run_cell(&source);
+            let cell = &mut notebook.cells_mut()[index];
+            cell["execution_count"] = json!(count);
+            cell["outputs"] = Value::Array(outputs_of(&outcome, count));
+
+            let is_test = role.as_ref().is_some_and(|r| r.kind == CellKind::Test);
+            if is_test {
+                let role = role.as_ref().expect("test role");
+                tests.push(self.score(role, &source, &outcome, &failed_solutions));
+            }
+            match &outcome.failure {
+                None if !is_test => worked.push(index),
+                None => {}
+                Some(failure) => {
+                    failed_cells.push((label.clone(), first_lines(&failure.to_string(), 4)));
+                    if let Some(r) = role.as_ref().filter(|r| r.kind == CellKind::Solution) {
+                        failed_solutions.push((r.id.clone(), first_lines(&failure.to_string(), 8)));
+                    }
+                    if failure.lost_process() {
+                        replay(&mut self.runner, &notebook, &worked, &label, &mut notes);
+                    }
                 }
             }
         }
+        GradeRun {
+            tests,
+            notes,
+            failed_cells,
+            notebook,
+            duration: started.elapsed(),
+        }
     }
-    Ok(GradeRun {
-        tests,
-        notes,
-        failed_cells,
-        notebook,
-        duration: started.elapsed(),
-    })
 }
 
 /// Runs the cells that worked again, after the process was restarted.
@@ -274,7 +319,7 @@ fn first_line(text: &str) -> String {
     first_lines(text, 1)
 }
 
-fn first_lines(text: &str, n: usize) -> String {
+pub(crate) fn first_lines(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text
         .lines()
         .filter(|l| !l.trim().is_empty())

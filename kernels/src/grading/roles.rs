@@ -20,10 +20,20 @@ pub enum CellKind {
     Locked,
     /// A written answer (markdown), graded by hand.
     Answer,
+    /// Another solution to a solution cell (`of`), right or wrong, that
+    /// `validate` grades to prove the tests: never run when grading, never
+    /// in the student version.
+    Variant,
 }
 
 impl CellKind {
-    pub const ALL: [CellKind; 4] = [CellKind::Solution, CellKind::Test, CellKind::Locked, CellKind::Answer];
+    pub const ALL: [CellKind; 5] = [
+        CellKind::Solution,
+        CellKind::Test,
+        CellKind::Locked,
+        CellKind::Answer,
+        CellKind::Variant,
+    ];
 
     /// The name used in the metadata.
     pub fn name(self) -> &'static str {
@@ -32,6 +42,7 @@ impl CellKind {
             CellKind::Test => "test",
             CellKind::Locked => "locked",
             CellKind::Answer => "answer",
+            CellKind::Variant => "variant",
         }
     }
 }
@@ -43,6 +54,23 @@ pub struct CellRole {
     pub kind: CellKind,
     pub points: f64,
     pub hidden: bool,
+    /// For a variant cell: what it claims to be.
+    pub variant: Option<Variant>,
+}
+
+/// A variant solution (`kind: "variant"`): its metadata says which solution
+/// cell it replaces (`of`), whether it is right (`correct`), how many points
+/// a wrong one must lose (`loses`), why (`why`), and whether `validate`
+/// reruns only the tests after it (`rerun: "tests"`, the default) or every
+/// cell after it (`rerun: "all"`, for tests that read state the cells in
+/// between compute from the solution).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variant {
+    pub of: String,
+    pub correct: bool,
+    pub loses: f64,
+    pub why: String,
+    pub rerun_all: bool,
 }
 
 /// Reads a cell's role; `Ok(None)` for ordinary cells, an error naming the cell
@@ -83,17 +111,51 @@ pub fn cell_role(index: usize, cell: &Value) -> Result<Option<CellRole>> {
     let is_code = cell["cell_type"] == "code";
     match kind {
         CellKind::Answer if is_code => bail!("{label}: answer cells must be markdown (a written answer)"),
-        CellKind::Solution | CellKind::Test if !is_code => {
+        CellKind::Solution | CellKind::Test | CellKind::Variant if !is_code => {
             bail!("{label}: {} cells must be code", kind.name())
         }
         _ => {}
     }
+    let variant = if kind == CellKind::Variant {
+        Some(variant_of(&label, meta)?)
+    } else {
+        None
+    };
     Ok(Some(CellRole {
         id: id.to_string(),
         kind,
         points,
         hidden,
+        variant,
     }))
+}
+
+fn variant_of(label: &str, meta: &serde_json::Map<String, Value>) -> Result<Variant> {
+    let Some(of) = meta.get("of").and_then(Value::as_str) else {
+        bail!("{label}: a variant needs \"of\": the id of the solution cell it replaces");
+    };
+    let Some(correct) = meta.get("correct").and_then(Value::as_bool) else {
+        bail!("{label}: a variant needs \"correct\": true (it must get full marks) or false (it must lose points)");
+    };
+    let loses = meta.get("loses").and_then(Value::as_f64).unwrap_or(0.0);
+    if !correct && !(loses > 0.0) {
+        bail!("{label}: a wrong variant needs \"loses\": the points it must lose (more than 0)");
+    }
+    if correct && loses != 0.0 {
+        bail!("{label}: a correct variant loses no points; remove \"loses\" or set \"correct\": false");
+    }
+    let rerun_all = match meta.get("rerun").and_then(Value::as_str) {
+        None | Some("tests") => false,
+        Some("all") => true,
+        Some(other) => bail!("{label}: rerun must be \"tests\" or \"all\", got \"{other}\""),
+    };
+    Ok(Variant {
+        of: of.to_string(),
+        correct,
+        loses,
+        why: meta.get("why").and_then(Value::as_str).unwrap_or_default().to_string(),
+        rerun_all,
+    })
 }
 
 /// Every cell's role, with unique ids checked (solution markers are not:
