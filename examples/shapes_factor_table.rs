@@ -95,6 +95,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         &train,
         &config,
         reconstruction_loss,
+        "checkpoints/factor_table_autoencoder",
     )?;
     println!(
         "autoencoder: final MSE {:.4}",
@@ -116,7 +117,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         let vs = nn::VarStore::new(device);
         let encoder = ShapesEncoder::new(&vs.root(), &normalised);
         let mut augmenter = Augmenter::new(set, seed as u64 + 1);
-        let history = train_contrastive(&encoder, &vs, &train, &mut augmenter, &config, info_nce)?;
+        let history = train_contrastive(&encoder, &vs, &train, &mut augmenter, &config, info_nce, &format!("checkpoints/factor_table_{set:?}"))?;
         println!(
             "contrastive {set:?}: final InfoNCE {:.4}",
             history.last().unwrap_or(f64::NAN)

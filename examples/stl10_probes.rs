@@ -82,6 +82,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         &unlabeled,
         &budgets.autoencoder,
         stl10_autoencoder_loss,
+        "checkpoints/stl10_probes_autoencoder",
     )?;
     let ae_seconds = started.elapsed().as_secs_f64();
 
@@ -117,6 +118,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             &budgets.classifier,
             supervised,
             stl10_classifier_loss,
+            &format!("checkpoints/stl10_probes_{}", name.split(':').next().unwrap_or(name)),
         )?;
         let train_acc = accuracy(encoder, &head, &train, device)?;
         let test_acc = accuracy(encoder, &head, &test, device)?;

@@ -201,7 +201,8 @@ impl CaptionPairs {
 
 /// Trains `model` on `pairs` under `loss`: the heads (parameters in
 /// `heads_vs`) at `head_learning_rate`, the image encoder (`image_vs`) at
-/// `image_learning_rate`. Returns one loss per step.
+/// `image_learning_rate`. Returns one loss per step. Saved under
+/// `checkpoint`, reloaded when nothing changed.
 pub fn train_clip(
     model: &dyn ClipEmbedder,
     heads_vs: &VarStore,
@@ -209,11 +210,13 @@ pub fn train_clip(
     pairs: &CaptionPairs,
     config: &ClipTraining,
     loss: ClipLossFn,
+    checkpoint: &str,
 ) -> Result<History> {
     let device = config.run.device;
     Trainer::new("CLIP", "symmetric InfoNCE", &config.run)
         .group(ParamGroup::adam(heads_vs, config.head_learning_rate))
         .group(ParamGroup::adam(image_vs, config.image_learning_rate))
+        .checkpoint(checkpoint)
         .fit(pairs.len(), |batch| {
         let ids: Vec<i64> = batch.indices.iter().map(|&p| pairs.image_of[p as usize]).collect();
         let images = pairs.images.images(&ids, device)?;
@@ -280,7 +283,7 @@ mod tests {
             },
             ..ClipAssignment::original().training
         };
-        let history = train_clip(&clip, &heads_vs, &image_vs, &pairs, &config, symmetric_info_nce).unwrap();
+        let history = train_clip(&clip, &heads_vs, &image_vs, &pairs, &config, symmetric_info_nce, dir.path().join("clip").to_str().unwrap()).unwrap();
         let means = history.epoch_means();
         assert!(means[7] < means[0] * 0.8, "{means:?}");
         // Retrieval on the training images: the right image among the top 10 of 256 well above chance (10/256).

@@ -151,7 +151,9 @@ pub fn encode(encoder: &dyn Module, data: &Shapes, device: Device) -> Result<Ten
 }
 
 /// Trains `encoder` and `decoder` (their parameters in `vs`) to reconstruct
-/// `data`'s images ([-1, 1]) under `loss`; returns one loss per step.
+/// `data`'s images ([-1, 1]) under `loss`; returns one loss per step. The
+/// result is saved under `checkpoint` and reloaded when nothing changed (see
+/// [`Trainer::checkpoint`]).
 pub fn train_autoencoder(
     encoder: &dyn Module,
     decoder: &dyn Module,
@@ -159,9 +161,11 @@ pub fn train_autoencoder(
     data: &Shapes,
     config: &AutoencoderTraining,
     loss: ReconstructionLossFn,
+    checkpoint: &str,
 ) -> Result<History> {
     Trainer::new("autoencoder", "reconstruction MSE", &config.run)
         .group(ParamGroup::adam(vs, config.learning_rate))
+        .checkpoint(checkpoint)
         .fit(data.len(), |batch| {
             let x = signed(&data.images(batch.indices, config.run.device)?);
             Ok(loss(&decoder.forward(&encoder.forward(&x)), &x))
@@ -170,7 +174,8 @@ pub fn train_autoencoder(
 
 /// Trains `encoder` (parameters in `vs`; it should L2-normalise its output)
 /// with two augmentations of each image as the positive pair and the rest of
-/// the batch as negatives, under `loss`; returns one loss per step.
+/// the batch as negatives, under `loss`; returns one loss per step. Saved
+/// under `checkpoint`, reloaded when nothing changed.
 pub fn train_contrastive(
     encoder: &dyn Module,
     vs: &VarStore,
@@ -178,10 +183,12 @@ pub fn train_contrastive(
     augmenter: &mut Augmenter,
     config: &ContrastiveTraining,
     loss: ContrastiveLossFn,
+    checkpoint: &str,
 ) -> Result<History> {
     let label = format!("contrastive {:?}", augmenter.set);
     Trainer::new(label, "InfoNCE", &config.run)
         .group(ParamGroup::adam(vs, config.learning_rate))
+        .checkpoint(checkpoint)
         .fit(data.len(), |batch| {
             let x = data.images(batch.indices, config.run.device)?;
             let a = signed(&augmenter.apply(&x)?);
@@ -234,7 +241,9 @@ mod tests {
         let enc = ShapesEncoder::new(&(vs.root() / "enc"), &cfg);
         let dec = ShapesDecoder::new(&(vs.root() / "dec"), &cfg);
         let config = AutoencoderTraining { run: quick(6), learning_rate: 1e-3 };
-        let h = train_autoencoder(&enc, &dec, &vs, &shapes, &config, reconstruction_loss).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let ckpt = dir.path().join("ae");
+        let h = train_autoencoder(&enc, &dec, &vs, &shapes, &config, reconstruction_loss, ckpt.to_str().unwrap()).unwrap();
         assert_eq!(h.len(), 24);
         let means = h.epoch_means();
         assert!(means[5] < means[0] * 0.9, "{means:?}");
@@ -259,7 +268,9 @@ mod tests {
         );
         let mut aug = Augmenter::new(AugmentationSet::A, 0);
         let config = ContrastiveTraining { run: quick(6), learning_rate: 1e-3, temperature: 0.07 };
-        let h = train_contrastive(&enc, &vs, &shapes, &mut aug, &config, info_nce).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let ckpt = dir.path().join("a");
+        let h = train_contrastive(&enc, &vs, &shapes, &mut aug, &config, info_nce, ckpt.to_str().unwrap()).unwrap();
         let means = h.epoch_means();
         // Chance for 32 candidates is ln 32 = 3.47.
         assert!(means[5] < 32f64.ln() * 0.8, "{means:?}");

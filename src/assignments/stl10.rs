@@ -160,6 +160,7 @@ pub fn setup(budget: Budget) -> Result<Stl10Setup> {
 
 /// Trains the autoencoder (its parameters in `vs`) on random 64x64 crops,
 /// randomly mirrored, of `unlabeled`, under `loss`. Returns one loss per step.
+/// Saved under `checkpoint`, reloaded when nothing changed.
 pub fn train_autoencoder(
     encoder: &dyn Module,
     decoder: &dyn Module,
@@ -167,10 +168,12 @@ pub fn train_autoencoder(
     unlabeled: &Stl10,
     config: &AutoencoderTraining,
     loss: AutoencoderLossFn,
+    checkpoint: &str,
 ) -> Result<History> {
     let mut crops = RandomCropFlip::new(CROP, config.run.seed);
     Trainer::new("STL-10 autoencoder", "reconstruction MSE", &config.run)
         .group(ParamGroup::adam(vs, config.learning_rate))
+        .checkpoint(checkpoint)
         .fit(unlabeled.len(), |batch| {
             let images = crops.apply(&unlabeled.images(batch.indices, config.run.device)?)?;
             Ok(loss(encoder, decoder, &images))
@@ -181,6 +184,7 @@ pub fn train_autoencoder(
 /// crops of `train`, under `loss`. When `supervised`, the encoder's
 /// parameters (`encoder_vs`) train too; otherwise they are not optimised (and
 /// `loss` must keep gradients away from them). Returns one loss per step.
+/// Saved under `checkpoint`, reloaded when nothing changed.
 #[allow(clippy::too_many_arguments)]
 pub fn train_classifier(
     encoder: &dyn Module,
@@ -191,6 +195,7 @@ pub fn train_classifier(
     config: &ClassifierTraining,
     supervised: bool,
     loss: ClassifierLossFn,
+    checkpoint: &str,
 ) -> Result<History> {
     let labels = labels_of(train)?;
     let label = if supervised {
@@ -199,7 +204,9 @@ pub fn train_classifier(
         "classifier (frozen encoder)"
     };
     let group = |vs| ParamGroup::adam(vs, config.learning_rate).weight_decay(config.weight_decay);
-    let mut trainer = Trainer::new(label, "cross-entropy", &config.run).group(group(classifier_vs));
+    let mut trainer = Trainer::new(label, "cross-entropy", &config.run)
+        .group(group(classifier_vs))
+        .checkpoint(checkpoint);
     if supervised {
         trainer = trainer.group(group(encoder_vs));
     }
@@ -291,7 +298,7 @@ mod tests {
     #[test]
     fn autoencoder_loss_falls_on_the_stand_in() {
         let _rng = crate::seed::seeded_test(0);
-        let (_dir, unlabeled, _, _) = stand_in();
+        let (dir, unlabeled, _, _) = stand_in();
         let vs = nn::VarStore::new(Device::Cpu);
         let cfg = Stl10AutoencoderConfig::default();
         let (enc, dec) = (
@@ -299,7 +306,7 @@ mod tests {
             Stl10Decoder::new(&(vs.root() / "dec"), &cfg),
         );
         let config = AutoencoderTraining { run: quick(6), learning_rate: 1e-3 };
-        let h = train_autoencoder(&enc, &dec, &vs, &unlabeled, &config, ae_loss).unwrap();
+        let h = train_autoencoder(&enc, &dec, &vs, &unlabeled, &config, ae_loss, dir.path().join("ae").to_str().unwrap()).unwrap();
         assert_eq!(h.len(), 6 * 4);
         let means = h.epoch_means();
         assert!(means[5] < means[0] * 0.7, "{means:?}");
@@ -307,7 +314,7 @@ mod tests {
 
     #[test]
     fn the_supervised_switch_decides_whether_the_encoder_learns() {
-        let (_dir, _, train, test) = stand_in();
+        let (dir, _, train, test) = stand_in();
         let cfg = Stl10AutoencoderConfig::default();
         for supervised in [false, true] {
             let _rng = crate::seed::seeded_test(2);
@@ -329,6 +336,7 @@ mod tests {
                 &classifier_training(3),
                 supervised,
                 classifier_loss,
+                dir.path().join(format!("classifier-{supervised}")).to_str().unwrap(),
             )
             .unwrap();
             assert_eq!(h.len(), 3 * 8);
@@ -355,7 +363,7 @@ mod tests {
     #[test]
     fn a_head_on_a_frozen_random_encoder_fits_the_training_images() {
         let _rng = crate::seed::seeded_test(3);
-        let (_dir, _, train, _) = stand_in();
+        let (dir, _, train, _) = stand_in();
         let cfg = Stl10AutoencoderConfig::default();
         let enc_vs = nn::VarStore::new(Device::Cpu);
         let enc = Stl10Encoder::new(&enc_vs.root(), &cfg);
@@ -365,7 +373,7 @@ mod tests {
             learning_rate: 1e-2,
             ..classifier_training(15)
         };
-        let h = train_classifier(&enc, &enc_vs, &head, &vs, &train, &config, false, classifier_loss).unwrap();
+        let h = train_classifier(&enc, &enc_vs, &head, &vs, &train, &config, false, classifier_loss, dir.path().join("head").to_str().unwrap()).unwrap();
         let means = h.epoch_means();
         assert!(means[14] < means[0] * 0.8, "{means:?}");
         // Nine stand-in classes: chance is about 1/9.
@@ -375,7 +383,7 @@ mod tests {
 
     #[test]
     fn the_unlabeled_split_cannot_train_a_classifier() {
-        let (_dir, unlabeled, _, _) = stand_in();
+        let (dir, unlabeled, _, _) = stand_in();
         let vs = nn::VarStore::new(Device::Cpu);
         let enc = Stl10Encoder::new(&vs.root(), &Stl10AutoencoderConfig::default());
         let head = nn::linear(vs.root() / "head", 384, 10, Default::default());
@@ -388,6 +396,7 @@ mod tests {
             &classifier_training(1),
             false,
             classifier_loss,
+            dir.path().join("head").to_str().unwrap(),
         )
         .unwrap_err();
         assert!(err.to_string().contains("train or test split"), "{err}");

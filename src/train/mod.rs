@@ -5,10 +5,12 @@ mod budget;
 mod checkpoint;
 mod history;
 mod progress;
+mod resume;
 mod trainer;
 
 pub use self::budget::Budget;
 pub use self::checkpoint::{load_checkpoint, save_checkpoint};
 pub use self::history::History;
 pub use self::progress::Progress;
+pub use self::resume::RunCheckpoint;
 pub use self::trainer::{Batch, LoopConfig, OptimizerKind, ParamGroup, Trainer};

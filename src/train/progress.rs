@@ -74,15 +74,22 @@ impl Progress {
         self.done as f64 / self.started.elapsed().as_secs_f64().max(1e-9)
     }
 
-    /// The text of a progress line, e.g. `train 30/100 (30%) loss 0.1234, 12.5 it/s`.
+    /// The text of a progress line, e.g.
+    /// `train 30/100 (30%) loss 0.1234, 12.5 it/s, 6 s left`.
     pub fn line(&self) -> String {
         let pct = (self.done * 100).checked_div(self.total).unwrap_or(100);
         let loss = self
             .last_loss
             .map(|l| format!(" loss {l:.4},"))
             .unwrap_or_default();
+        let left = self.total.saturating_sub(self.done);
+        let eta = if left > 0 && self.done > 0 {
+            format!(", {} left", duration_words(left as f64 / self.rate().max(1e-9)))
+        } else {
+            String::new()
+        };
         format!(
-            "{} {}/{} ({pct}%){loss} {:.1} it/s",
+            "{} {}/{} ({pct}%){loss} {:.1} it/s{eta}",
             self.label,
             self.done,
             self.total,
@@ -98,6 +105,17 @@ impl Progress {
     }
 }
 
+/// A duration in words a student reads at a glance: `40 s`, `3 min`, `2.5 h`.
+pub fn duration_words(seconds: f64) -> String {
+    if seconds < 90.0 {
+        format!("{seconds:.0} s")
+    } else if seconds < 90.0 * 60.0 {
+        format!("{:.0} min", seconds / 60.0)
+    } else {
+        format!("{:.1} h", seconds / 3600.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,7 +127,10 @@ mod tests {
         p.step(0.25);
         let line = p.line();
         assert!(line.starts_with("fit 2/4 (50%) loss 0.2500,"), "{line}");
-        assert!(line.ends_with("it/s"));
+        assert!(line.contains("it/s, ") && line.ends_with(" left"), "{line}");
+        assert_eq!(duration_words(40.0), "40 s");
+        assert_eq!(duration_words(180.0), "3 min");
+        assert_eq!(duration_words(9000.0), "2.5 h");
         assert_eq!(p.done(), 2);
         p.finish();
     }
