@@ -27,15 +27,23 @@ STEP := $(ROOT)/scripts/setup-step
 # JupyterLab refuses to start as root without --allow-root; containers run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test setup toolchain venv rust-src fetch binaries kernel assign bench stl10-probes shapes-factor-table gradescope data-stl10 clean-kernel-cache
+.PHONY: lab test setup toolchain venv rust-src fetch binaries kernel browser assign bench stl10-probes shapes-factor-table gradescope data-stl10 clean-kernel-cache
 
 # A spare kernel starts first (it ends with JupyterLab), so the first notebook opens at once.
 lab: setup
 	@if [ -n "$(ALLOW_ROOT)" ]; then echo "make lab: you are root (usual in a container), so JupyterLab starts with --allow-root"; fi
 	cd notebooks && replearn-kernel prestart --watch $$$$ && exec jupyter lab --notebook-dir=$(ROOT)/notebooks $(ALLOW_ROOT) $(LAB_ARGS)
 
-test: setup
+test: setup browser
 	$(CARGO_TEST)
+
+# Debian's Chromium for the browser test (Playwright from the venv drives it;
+# no browser is downloaded).
+CHROMIUM ?= /usr/bin/chromium
+browser: | toolchain
+	@test -x $(CHROMIUM) || $(STEP) "installing Debian's chromium for the browser test" \
+	  "install it as root: sudo apt-get install chromium (or set CHROMIUM to another Chromium binary)" \
+	  bash -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium'
 
 # Everything a notebook needs: venv, binaries, kernelspec, pre-built kernel folder.
 setup: kernel

@@ -441,7 +441,7 @@ impl Cells {
             self.queue
                 .drain(..)
                 .filter_map(Parts::new)
-                .map(|request| abort(&request, &idle, self.count))
+                .map(|request| abort(&request, &idle))
                 .collect()
         } else {
             Vec::new()
@@ -530,7 +530,7 @@ fn error_content(kind: &str, panic: Option<&PanicReport>, stderr: &str, code: &s
 
 /// The messages that answer a held request the kernel will never run:
 /// `busy`, an `aborted` reply, `idle`.
-fn abort(request: &Parts, idle_template: &Parts, count: u64) -> Aborted {
+fn abort(request: &Parts, idle_template: &Parts) -> Aborted {
     let ids = request.frames[..request.delimiter].to_vec();
     let topic = idle_template.frames[..idle_template.delimiter].to_vec();
     let template = idle_template.header();
@@ -538,7 +538,8 @@ fn abort(request: &Parts, idle_template: &Parts, count: u64) -> Aborted {
     let status = |state: &str| new_message(topic.clone(), &template, &parent, "status", json!({"execution_state": state}));
     Aborted {
         busy: status("busy"),
-        reply: new_message(ids, &template, &parent, "execute_reply", json!({"status": "aborted", "execution_count": count})),
+        // No execution count: JupyterLab then shows the cell as not run.
+        reply: new_message(ids, &template, &parent, "execute_reply", json!({"status": "aborted"})),
         idle: status("idle"),
     }
 }
