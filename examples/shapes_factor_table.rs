@@ -74,7 +74,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         |table: &mut FactorTable, name: &str, encoder: &ShapesEncoder| -> replearn::Result<()> {
             let train_features = shapes::encode(encoder, &train, device)?;
             let val_features = shapes::encode(encoder, &val, device)?;
-            table.probe(name, &train_features, &train, &val_features, &val);
+            table.probe(name, &train_features, &train, &val_features, &val)?;
             Ok(())
         };
 

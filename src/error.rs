@@ -57,6 +57,9 @@ pub enum Error {
     #[error("{program}: {detail}")]
     Command { program: String, detail: String },
     /// An error, and what was being done when it happened.
+    #[error("{0} is missing")]
+    Missing(String),
+
     #[error("{context}: {source}")]
     Context {
         context: String,
@@ -143,9 +146,28 @@ impl<T, E: Into<Error>> Context<T> for std::result::Result<T, E> {
     }
 }
 
+/// `None` becomes [`Error::Missing`] naming what was missing.
+impl<T> Context<T> for Option<T> {
+    fn context(self, context: impl Into<String>) -> Result<T> {
+        self.ok_or_else(|| Error::Missing(context.into()))
+    }
+
+    fn with_context<S: Into<String>>(self, context: impl FnOnce() -> S) -> Result<T> {
+        self.ok_or_else(|| Error::Missing(context().into()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_option_names_what_is_missing() {
+        let labels: Option<i64> = None;
+        let e = labels.context("the unlabeled split's labels").unwrap_err();
+        assert_eq!(e.to_string(), "the unlabeled split's labels is missing");
+        assert_eq!(Some(3).context("never shown").unwrap(), 3);
+    }
 
     #[test]
     fn messages_name_the_file_the_value_and_the_fix() {

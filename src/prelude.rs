@@ -5,7 +5,7 @@
 //! STL-10 encoder and decoder, the CLIP model and projection head, retrieval.
 pub use crate::assignments::{self, clip, shapes, stl10};
 pub use crate::augment::{
-    augmentation_figure, center_crop, AugmentationSet, Augmenter, RandomCropFlip,
+    augmentation_figure, black_fraction, center_crop, AugmentationSet, Augmenter, RandomCropFlip,
 };
 pub use crate::data::{
     data_dir, flickr8k_or_captioned_shapes, stl10_or_stand_in, CaptionedShapesConfig, DataChoice,
@@ -13,7 +13,7 @@ pub use crate::data::{
     TensorImages, TwoMoons, STL10_CLASSES,
 };
 pub use crate::eval::{
-    accuracy, encode_all, knn_accuracy, nearest_neighbours, query_indices, FactorTable,
+    accuracy, encode_all, knn_accuracy, majority_fraction, nearest_neighbours, query_indices, FactorTable,
 };
 pub use crate::grading::{check_notebook, Credit};
 pub use crate::models::{
@@ -25,8 +25,8 @@ pub use crate::train::{
     load_checkpoint, save_checkpoint, Budget, History, LoopConfig, ParamGroup, Progress, Trainer,
 };
 pub use crate::viz::{
-    image_figure, make_grid, nn_grid, retrieval_grid, shapes_nn_grid, show_images, Display as _,
-    Figure, GridConfig, LinePlot,
+    image_figure, labeled_grid, make_grid, nn_grid, retrieval_grid, shapes_nn_grid, show_images,
+    BarChart, Display as _, Figure, GridConfig, LinePlot,
 };
 pub use crate::{device, seed, Context, DeviceReport, Error, Result};
 pub use tch::nn::{self, Module, ModuleT, OptimizerConfig};

@@ -12,7 +12,7 @@ use crate::data::{data_dir, flickr8k_or_captioned_shapes, CaptionedShapesConfig,
 use crate::eval::encode_all;
 use crate::models::{ClipEmbedder, TextEncoder};
 use crate::train::{Budget, History, LoopConfig, ParamGroup, Trainer};
-use crate::Result;
+use crate::{Error, Result};
 use tch::nn::VarStore;
 use tch::{Device, Tensor};
 
@@ -136,7 +136,7 @@ pub fn setup(budget: Budget) -> Result<ClipSetup> {
             .unwrap_or_default()
     );
     println!(
-        "data: {}; {} training and {} test images",
+        "data: {}\n{} training and {} test images",
         setup_description(&source),
         train.len(),
         test.len()
@@ -218,16 +218,29 @@ pub fn train_clip(
         .group(ParamGroup::adam(image_vs, config.image_learning_rate))
         .checkpoint(checkpoint)
         .fit(pairs.len(), |batch| {
-        let ids: Vec<i64> = batch.indices.iter().map(|&p| pairs.image_of[p as usize]).collect();
+        let kept = distinct_captions(batch.indices, &pairs.captions);
+        let ids: Vec<i64> = kept.iter().map(|&p| pairs.image_of[p as usize]).collect();
         let images = pairs.images.images(&ids, device)?;
         let image_embeddings = model.image_embeddings(&images, true);
         let text = pairs
             .text_features
-            .index_select(0, &Tensor::from_slice(batch.indices))
+            .index_select(0, &Tensor::from_slice(&kept))
             .to_device(device);
         let text_embeddings = model.text_embeddings(&text, true);
         Ok(loss(&image_embeddings, &text_embeddings, config.temperature))
     })
+}
+
+/// The pairs of a batch, without the later ones whose caption an earlier pair
+/// of the batch already has: two pairs with one caption would each count the
+/// other's image as a negative for a caption that describes it.
+fn distinct_captions(batch: &[i64], captions: &[String]) -> Vec<i64> {
+    let mut seen = std::collections::HashSet::new();
+    batch
+        .iter()
+        .copied()
+        .filter(|&p| seen.insert(captions[p as usize].as_str()))
+        .collect()
 }
 
 /// Unit-length image embeddings `[N, D]` (CPU) of every image of `images`, in evaluation mode.
@@ -242,6 +255,48 @@ pub fn caption_embeddings(model: &dyn ClipEmbedder, pairs: &CaptionPairs, device
             .text_embeddings(&pairs.text_features.to_device(device), false)
             .to_device(Device::Cpu)
     })
+}
+
+/// Text-to-image recall@k of a ranking, and the recall a random ranking would get.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recall {
+    pub k: usize,
+    /// The fraction of captions whose top `k` images hold an image with that caption.
+    pub recall: f64,
+    /// The expected recall of a ranking drawn at random.
+    pub chance: f64,
+}
+
+/// Recall@`k` of `ranked` (for pair `i`, image rows of `pairs.images`, best
+/// first): a caption finds its image when one of its first `k` rows is an
+/// image with exactly that caption, so that an image whose caption another
+/// image shares counts as found too. `chance` is the same for a random
+/// ranking: for a caption `m` of the `n` images carry, 1 - C(n - m, k) / C(n, k),
+/// averaged over the captions.
+pub fn recall_at_k(ranked: &[Vec<i64>], pairs: &CaptionPairs, k: usize) -> Result<Recall> {
+    if ranked.len() != pairs.len() {
+        return Err(Error::invalid(
+            "the rankings",
+            ranked.len(),
+            format!("one per caption ({})", pairs.len()),
+        ));
+    }
+    let mut rows_of: std::collections::HashMap<&str, std::collections::HashSet<i64>> = Default::default();
+    for (caption, &row) in pairs.captions.iter().zip(&pairs.image_of) {
+        rows_of.entry(caption.as_str()).or_default().insert(row);
+    }
+    let n = pairs.images.len();
+    let (mut hits, mut chance) = (0usize, 0.0);
+    for (caption, ranking) in pairs.captions.iter().zip(ranked) {
+        let rows = &rows_of[caption.as_str()];
+        hits += ranking.iter().take(k).any(|r| rows.contains(r)) as usize;
+        let m = rows.len();
+        // P(no carrier among k draws without replacement) = prod_j (n - m - j) / (n - j).
+        let miss: f64 = (0..k.min(n)).map(|j| (n.saturating_sub(m + j)) as f64 / (n - j) as f64).product();
+        chance += 1.0 - miss;
+    }
+    let count = pairs.len().max(1) as f64;
+    Ok(Recall { k, recall: hits as f64 / count, chance: chance / count })
 }
 
 #[cfg(test)]
@@ -301,5 +356,39 @@ mod tests {
         assert_eq!((o.training.run.epochs, o.training.run.batch_size, o.image_size), (3, 32, 64));
         assert_eq!((o.training.head_learning_rate, o.training.image_learning_rate, o.training.temperature), (1e-3, 1e-4, 0.07));
         assert_eq!((o.train_fraction, o.all_captions), (0.8, false));
+    }
+
+    #[test]
+    fn recall_counts_a_shared_caption_as_found_and_chance_matches_enumeration() {
+        let images = TensorImages::new(Tensor::zeros([5, 3, 2, 2], (tch::Kind::Uint8, Device::Cpu)), None, Vec::new()).unwrap();
+        let captions: Vec<String> = ["a", "a", "b", "c", "d"].iter().map(|s| s.to_string()).collect();
+        let pairs = CaptionPairs {
+            images,
+            image_of: vec![0, 1, 2, 3, 4],
+            text_features: Tensor::zeros([5, 2], (tch::Kind::Float, Device::Cpu)),
+            captions,
+        };
+        // Caption 0 ranks image 1 (same caption) first; caption 2 misses at k = 1.
+        let ranked = vec![vec![1, 0, 2, 3, 4], vec![1, 0, 2, 3, 4], vec![3, 2, 0, 1, 4], vec![3, 0, 1, 2, 4], vec![4, 0, 1, 2, 3]];
+        let at1 = recall_at_k(&ranked, &pairs, 1).unwrap();
+        assert_eq!(at1.recall, 0.8);
+        // Chance by enumerating every 2-subset of the 5 images.
+        let subsets: Vec<(i64, i64)> = (0..5).flat_map(|a| (a + 1..5).map(move |b| (a, b))).collect();
+        let carriers = [vec![0, 1], vec![0, 1], vec![2], vec![3], vec![4]];
+        let by_enumeration = carriers.iter().map(|c| {
+            subsets.iter().filter(|(a, b)| c.contains(a) || c.contains(b)).count() as f64 / subsets.len() as f64
+        }).sum::<f64>() / 5.0;
+        let at2 = recall_at_k(&ranked, &pairs, 2).unwrap();
+        assert!((at2.chance - by_enumeration).abs() < 1e-12, "{} vs {by_enumeration}", at2.chance);
+        assert_eq!(at2.recall, 1.0);
+        assert!(recall_at_k(&ranked[..2], &pairs, 1).unwrap_err().to_string().contains("one per caption (5)"));
+    }
+
+    #[test]
+    fn a_batch_keeps_one_pair_per_caption() {
+        let captions: Vec<String> = ["a", "b", "a", "c", "b"].iter().map(|s| s.to_string()).collect();
+        // Pair 4 is "b" and pair 0 is "a", so pairs 1 ("b") and 2 ("a") go.
+        assert_eq!(distinct_captions(&[4, 0, 1, 2, 3], &captions), vec![4, 0, 3]);
+        assert_eq!(distinct_captions(&[], &captions), Vec::<i64>::new());
     }
 }

@@ -141,7 +141,7 @@ pub fn setup(budget: Budget) -> Result<Stl10Setup> {
         config.autoencoder.run.batch_size
     );
     println!(
-        "data: {}; {} unlabeled, {} training and {} test images",
+        "data: {}\n{} unlabeled, {} training and {} test images",
         source.describe("Run `make data-stl10` for the real STL-10."),
         unlabeled.len(),
         train.len(),

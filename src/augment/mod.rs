@@ -9,4 +9,4 @@ pub use self::colour::{
     rgb_to_hsv,
 };
 pub use self::crop::{center_crop, RandomCropFlip};
-pub use self::sets::{augmentation_figure, AugmentationSet, Augmenter};
+pub use self::sets::{augmentation_figure, black_fraction, AugmentationSet, Augmenter};

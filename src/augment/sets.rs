@@ -155,8 +155,9 @@ impl Augmenter {
     }
 }
 
-/// The figure of the original: for each image, one row of `per_row` random
-/// augmentations. `images`: `[N, 3, S, S]` in [0, 1].
+/// The figure of the original: for each image, one row that starts with the
+/// image itself, followed by `per_row` random augmentations of it.
+/// `images`: `[N, 3, S, S]` in [0, 1].
 pub fn augmentation_figure(
     images: &Tensor,
     set: AugmentationSet,
@@ -165,15 +166,29 @@ pub fn augmentation_figure(
 ) -> Result<Figure> {
     let repeated = images.repeat_interleave_self_int(per_row as i64, 0, None);
     let augmented = Augmenter::new(set, seed).apply(&repeated)?;
+    let (n, rest) = (images.size()[0], &images.size()[1..]);
+    let views = augmented.reshape([&[n, per_row as i64], rest].concat());
+    let rows = Tensor::cat(&[images.to_kind(Kind::Float).unsqueeze(1), views], 1);
     show_images(
-        &augmented,
+        &rows.reshape([&[-1], rest].concat()),
         &GridConfig {
-            ncols: per_row,
+            ncols: per_row + 1,
             padding: 2,
             pad_value: 1.0,
             scale: 1,
         },
     )
+}
+
+/// The fraction of images `[B, C, H, W]` in [0, 1] that are black all over
+/// (no value above 0.02): views that show nothing of the shape.
+pub fn black_fraction(images: &Tensor) -> f64 {
+    let b = images.size().first().copied().unwrap_or(0);
+    if b == 0 {
+        return 0.0;
+    }
+    let brightest = images.to_kind(Kind::Float).flatten(1, -1).amax([1].as_slice(), false);
+    brightest.le(0.02).to_kind(Kind::Float).mean(Kind::Float).double_value(&[])
 }
 
 #[cfg(test)]
@@ -266,6 +281,38 @@ mod tests {
             panic!()
         };
         let img = image::load_from_memory(&png).unwrap();
-        assert_eq!((img.width(), img.height()), (14 * 66 + 2, 3 * 66 + 2));
+        // The source image, then 14 augmentations.
+        assert_eq!((img.width(), img.height()), (15 * 66 + 2, 3 * 66 + 2));
+    }
+
+    #[test]
+    fn black_views_come_from_the_black_background_not_from_losing_the_image() {
+        // A white image: only a crop that falls wholly into the padding (B, C) can be black,
+        // which is rare; so the many black views of shapes show the black around the shape.
+        let white = Tensor::ones([1024, 3, 64, 64], (Kind::Float, Device::Cpu));
+        for (set, at_most) in [(AugmentationSet::A, 0.0), (AugmentationSet::B, 0.02), (AugmentationSet::C, 0.02)] {
+            let views = Augmenter::new(set, 3).apply(&white).unwrap();
+            let black = black_fraction(&views);
+            assert!(black <= at_most, "{set:?}: {black} of the views of a white image are black");
+        }
+        let mixed = Tensor::cat(&[Tensor::zeros([3, 3, 8, 8], (Kind::Float, Device::Cpu)), Tensor::ones([1, 3, 8, 8], (Kind::Float, Device::Cpu))], 0);
+        assert_eq!(black_fraction(&mixed), 0.75);
+    }
+
+    #[test]
+    fn each_figure_row_starts_with_its_source_image() {
+        let images = batch().narrow(0, 0, 2);
+        let Figure::Png(png) = augmentation_figure(&images, AugmentationSet::B, 3, 1).unwrap() else { panic!("a PNG") };
+        let picture = image::load_from_memory(&png).unwrap().to_rgb8();
+        // Two rows of 1 + 3 images of 64 px with 2 px padding.
+        assert_eq!((picture.width(), picture.height()), (4 * 66 + 2, 2 * 66 + 2));
+        for row in 0..2u32 {
+            let source = Vec::<u8>::try_from((images.get(row as i64) * 255.0).round().to_kind(Kind::Uint8).permute([1, 2, 0]).flatten(0, -1)).unwrap();
+            let shown: Vec<u8> = (0..64u32)
+                .flat_map(|y| (0..64u32).map(move |x| (x, y)))
+                .flat_map(|(x, y)| picture.get_pixel(2 + x, 2 + row * 66 + y).0)
+                .collect();
+            assert_eq!(shown, source, "row {row} starts with its source image");
+        }
     }
 }

@@ -28,6 +28,16 @@ pub fn accuracy(
     Ok(correct as f64 / set.len().max(1) as f64)
 }
 
+/// The accuracy of always answering the most frequent label: the chance level
+/// a classifier of `labels` (`[N]`, int64, non-negative) must beat.
+pub fn majority_fraction(labels: &tch::Tensor) -> f64 {
+    if labels.numel() == 0 {
+        return 0.0;
+    }
+    let counts = labels.bincount::<tch::Tensor>(None, 0);
+    counts.max().double_value(&[]) / labels.size()[0] as f64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,5 +59,12 @@ mod tests {
         let unlabelled = TensorImages::new(Tensor::zeros([2, 3, 2, 2], (Kind::Uint8, Device::Cpu)), None, vec![]).unwrap();
         let err = accuracy(&unlabelled, 4, Device::Cpu, always_zero).unwrap_err().to_string();
         assert!(err.contains("labelled split"), "{err}");
+    }
+
+    #[test]
+    fn majority_fraction_counts_the_most_common_label() {
+        let labels = Tensor::from_slice(&[2i64, 0, 2, 1, 2, 0]);
+        assert_eq!(majority_fraction(&labels), 0.5);
+        assert_eq!(majority_fraction(&Tensor::from_slice::<i64>(&[])), 0.0);
     }
 }

@@ -64,6 +64,15 @@ impl Figure {
     }
 }
 
+/// `text` with the five characters XML reserves escaped, for SVG text and attributes.
+pub(crate) fn svg_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
 /// Short, without the bytes. evcxr falls back to `Debug` when its first try to
 /// compile a cell's last expression fails (for example when that expression
 /// moves a variable the cell defined), so the text says how to get the picture.

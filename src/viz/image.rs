@@ -100,7 +100,8 @@ pub fn make_grid(images: &Tensor, config: &GridConfig) -> Result<Tensor> {
     Ok(upscale(&grid, config.scale))
 }
 
-fn upscale(chw: &Tensor, scale: usize) -> Tensor {
+/// Nearest-neighbour upscaling of `[C, H, W]` by an integer factor.
+pub(crate) fn upscale(chw: &Tensor, scale: usize) -> Tensor {
     if scale <= 1 {
         return chw.shallow_clone();
     }

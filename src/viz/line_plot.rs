@@ -107,7 +107,13 @@ impl LinePlot {
             )));
         }
         let (x0, x1) = padded_range(points.iter().map(|p| p.0));
-        let (y0, y1) = padded_range(points.iter().map(|p| p.1));
+        let (y0, y1) = if self.log_y {
+            // Padding in ratios: an additive pad would reach zero and ask for hundreds of decades.
+            let (lo, hi) = points.iter().fold((f64::INFINITY, 0f64), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
+            (lo / 1.5, hi * 1.5)
+        } else {
+            padded_range(points.iter().map(|p| p.1))
+        };
         let mut svg = String::new();
         {
             let root =
@@ -121,7 +127,7 @@ impl LinePlot {
                 .y_label_area_size(56);
             if self.log_y {
                 let chart = builder
-                    .build_cartesian_2d(x0..x1, (y0.max(f64::MIN_POSITIVE)..y1).log_scale())
+                    .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
                     .map_err(plot_err)?;
                 self.draw_on(chart)?;
             } else {
@@ -201,7 +207,7 @@ fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     }
 }
 
-fn plot_err<E: std::fmt::Display>(e: E) -> Error {
+pub(crate) fn plot_err<E: std::fmt::Display>(e: E) -> Error {
     Error::Plot(e.to_string())
 }
 
@@ -240,5 +246,18 @@ mod tests {
             .line("a", vec![0.0, 1.0])
             .render()
             .is_err());
+    }
+
+    #[test]
+    fn a_log_axis_spans_only_the_decades_of_the_data() {
+        // Losses from 1e-20 to 2: the axis must cover about 21 decades, not reach down to 1e-308.
+        let figure = LinePlot::new("loss against scale")
+            .log_y(true)
+            .xy("separated", vec![1.0, 10.0, 100.0], vec![1.9, 5.6e-3, 4.8e-20])
+            .render()
+            .unwrap();
+        let Figure::Svg(svg) = figure else { panic!("an SVG") };
+        assert!(svg.contains("separated"));
+        assert!(!svg.contains("e-30") && !svg.contains("e-100"), "the axis reaches far below the data");
     }
 }

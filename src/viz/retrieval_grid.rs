@@ -1,5 +1,5 @@
 //! Text-to-image retrieval shown as a grid of the retrieved images under the query.
-use super::figure::Figure;
+use super::figure::{svg_escape, Figure};
 use super::image::{image_figure, make_grid, GridConfig};
 use crate::{Error, Result};
 use base64::Engine;
@@ -25,11 +25,7 @@ pub fn retrieval_grid(query: &str, images: &Tensor, ncols: usize, scale: usize) 
         unreachable!("image_figure encodes a PNG")
     };
     let (w, h, title) = (grid.size()[2], grid.size()[1], 30);
-    let escaped = query
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;");
+    let escaped = svg_escape(query);
     let svg = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{total}" viewBox="0 0 {w} {total}"><rect width="100%" height="100%" fill="white"/><text x="{cx}" y="20" font-family="sans-serif" font-size="16" text-anchor="middle">"{escaped}"</text><image x="0" y="{title}" width="{w}" height="{h}" href="data:image/png;base64,{data}"/></svg>"#,
         total = h + title,

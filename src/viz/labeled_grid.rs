@@ -1,0 +1,83 @@
+//! A batch of images with a caption under each (class names, scores), as one SVG.
+use super::figure::{svg_escape, Figure};
+use super::image::{image_figure, upscale};
+use crate::{Error, Result};
+use base64::Engine;
+use tch::Tensor;
+
+/// Height of the caption band under each image, in pixels.
+const CAPTION: i64 = 18;
+/// Pixels between images.
+const GAP: i64 = 4;
+
+/// The images `[B, C, H, W]` (C = 1 or 3, [0, 1] or [-1, 1]) in rows of
+/// `ncols`, each scaled by `scale` and captioned with its entry of `labels`
+/// (one per image). Each image is embedded as a PNG, so no font has to be
+/// installed to render the pictures.
+pub fn labeled_grid(images: &Tensor, labels: &[String], ncols: usize, scale: usize) -> Result<Figure> {
+    let size = images.size();
+    let (b, h, w) = match size.as_slice() {
+        [b, c, h, w] if *b >= 1 && (*c == 1 || *c == 3) => (*b, *h, *w),
+        _ => return Err(Error::shape("labelled grid", &size, "[B, C, H, W] with B >= 1 and C = 1 or 3")),
+    };
+    if labels.len() as i64 != b {
+        return Err(Error::invalid(
+            "labels",
+            labels.len(),
+            &format!("must hold one caption per image ({b} images)"),
+        ));
+    }
+    let (ncols, s) = (ncols.max(1) as i64, scale.max(1) as i64);
+    let (cell_w, cell_h) = (w * s + GAP, h * s + CAPTION + GAP);
+    let cols = ncols.min(b);
+    let rows = (b + ncols - 1) / ncols;
+    let (total_w, total_h) = (cols * cell_w + GAP, rows * cell_h + GAP);
+    let mut svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{total_w}" height="{total_h}" viewBox="0 0 {total_w} {total_h}"><rect width="100%" height="100%" fill="white"/>"#
+    );
+    for (i, label) in labels.iter().enumerate() {
+        let i = i as i64;
+        let (x, y) = (GAP + (i % ncols) * cell_w, GAP + (i / ncols) * cell_h);
+        let Figure::Png(png) = image_figure(&upscale(&images.get(i), scale))? else {
+            unreachable!("image_figure encodes a PNG")
+        };
+        svg += &format!(
+            r#"<image x="{x}" y="{y}" width="{iw}" height="{ih}" href="data:image/png;base64,{data}"/><text x="{cx}" y="{ty}" font-family="sans-serif" font-size="12" text-anchor="middle">{text}</text>"#,
+            iw = w * s,
+            ih = h * s,
+            data = base64::engine::general_purpose::STANDARD.encode(&png),
+            cx = x + w * s / 2,
+            ty = y + h * s + CAPTION - 5,
+            text = svg_escape(label),
+        );
+    }
+    svg += "</svg>";
+    Ok(Figure::Svg(svg))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::{Device, Kind};
+
+    #[test]
+    fn every_image_gets_its_caption_in_order() {
+        let images = Tensor::rand([3, 3, 8, 8], (Kind::Float, Device::Cpu));
+        let labels: Vec<String> = ["cat", "dog <3", "ship"].iter().map(|s| s.to_string()).collect();
+        let Figure::Svg(svg) = labeled_grid(&images, &labels, 2, 2).unwrap() else {
+            panic!("an SVG")
+        };
+        assert_eq!(svg.matches("<image ").count(), 3);
+        let (cat, dog, ship) = (svg.find(">cat<").unwrap(), svg.find(">dog &lt;3<").unwrap(), svg.find(">ship<").unwrap());
+        assert!(cat < dog && dog < ship);
+        // Two columns of 8 px images at scale 2: 2 * (16 + 4) + 4 wide, two rows of 16 + 18 + 4, + 4.
+        assert!(svg.contains(r#"width="44" height="80""#), "{:.200}", svg);
+    }
+
+    #[test]
+    fn a_caption_count_that_does_not_match_is_an_error() {
+        let images = Tensor::rand([2, 3, 8, 8], (Kind::Float, Device::Cpu));
+        let err = labeled_grid(&images, &["one".to_string()], 8, 1).unwrap_err().to_string();
+        assert!(err.contains("one caption per image (2 images)"), "{err}");
+    }
+}
