@@ -308,7 +308,7 @@ fn check_assignment(source: &Path) -> Result<Value, String> {
     let reference = read("reference.ipynb");
     // Data the notebook wrote, for the checks of particular notebooks.
     let data = dir.path().join("data");
-    extra_checks(&name_of(source), &reference, dir.path(), &data)?;
+    extra_checks(&name_of(source), &reference, &data)?;
     Ok(reference)
 }
 
@@ -329,13 +329,13 @@ fn check_other(path: &Path) -> Result<Value, String> {
         return Err(format!("run failed:\n{}", String::from_utf8_lossy(&result.stderr)));
     }
     let nb: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
-    extra_checks(&name_of(path), &nb, dir.path(), &dir.path().join("data"))?;
+    extra_checks(&name_of(path), &nb, &dir.path().join("data"))?;
     Ok(nb)
 }
 
 /// What particular notebooks must show beyond running (a new notebook needs
 /// no entry here).
-fn extra_checks(name: &str, nb: &Value, dir: &Path, data: &Path) -> Result<(), String> {
+fn extra_checks(name: &str, nb: &Value, data: &Path) -> Result<(), String> {
     let ensure = |ok: bool, what: String| if ok { Ok(()) } else { Err(what) };
     let png = |id: &str| output_data(cell_by_id(nb, id), "image/png").is_some();
     let svg = |id: &str| output_data(cell_by_id(nb, id), "image/svg+xml").map(text_of);
@@ -375,7 +375,10 @@ fn extra_checks(name: &str, nb: &Value, dir: &Path, data: &Path) -> Result<(), S
             for row in ["| random (untrained) |", "| autoencoder |", "| contrastive A |", "| contrastive B |", "| contrastive C |", "| chance"] {
                 ensure(table.contains(row), format!("factor table lacks {row}:\n{table}"))?;
             }
-            for id in ["data", "nn-ae-val", "aug-c", "nn-c"] {
+            ensure(table.contains("linear"), format!("factor table lacks the linear probe:\n{table}"))?;
+            let black = stdout_of(nb, "aug-black");
+            ensure(["set A: ", "set B: ", "set C: "].iter().all(|s| black.contains(s)) && black.contains("entirely black"), black.clone())?;
+            for id in ["data", "ae-reconstructions", "nn-ae-val", "aug-c", "nn-c"] {
                 ensure(png(id), format!("{id} shows no image"))?;
             }
             ensure(svg("train-ae").is_some(), "no loss curve".into())?;
@@ -384,7 +387,7 @@ fn extra_checks(name: &str, nb: &Value, dir: &Path, data: &Path) -> Result<(), S
         "02_stl10" => {
             ensure(stdout_of(nb, "setup").contains("offline stand-in"), stdout_of(nb, "setup"))?;
             ensure(data.join("stl10_stand_in_quick/train_X.bin").is_file(), "stand-in not written in STL-10's layout".into())?;
-            for id in ["encoder", "decoder", "ae-loss", "classifier-loss"] {
+            for id in ["encoder", "decoder", "ae-loss", "classifier-loss", "supervised-switch"] {
                 let test = format!("test-{id}");
                 ensure(stdout_of(nb, &test).contains("correct"), format!("{test}: {}", stdout_of(nb, &test)))?;
             }
@@ -393,25 +396,28 @@ fn extra_checks(name: &str, nb: &Value, dir: &Path, data: &Path) -> Result<(), S
                 let line = results.lines().find(|l| l.starts_with(method)).ok_or(format!("no {method} in\n{results}"))?;
                 ensure(line.matches('%').count() == 2, line.to_string())?;
             }
-            for id in ["data", "reconstructions"] {
-                ensure(png(id), format!("{id} shows no image"))?;
-            }
-            for id in ["train-ae", "results"] {
-                ensure(svg(id).is_some(), format!("{id} shows no plot"))?;
-            }
-            Ok(())
+            ensure(results.contains("chance (the most common test class)"), results.clone())?;
+            ensure(png("reconstructions"), "reconstructions shows no image".into())?;
+            // The labelled grid: the first image's class name under it.
+            let grid = svg("data").ok_or("data shows no labelled grid")?;
+            ensure(grid.contains("data:image/png;base64,") && grid.matches("<text").count() == 16, "data: 16 images with their labels".into())?;
+            ensure(svg("train-ae").is_some(), "train-ae shows no plot".into())?;
+            let bars = svg("results").ok_or("results shows no bar chart")?;
+            ensure(bars.contains("accuracy per method") && bars.contains("train") && bars.contains("test"), "results: bar chart".into())
         }
         "03_clip" => {
             ensure(stdout_of(nb, "setup").contains("captioned shapes"), stdout_of(nb, "setup"))?;
             ensure(data.join("captioned_shapes_quick/captions.txt").is_file(), "captioned shapes not written in Flickr8k's layout".into())?;
-            for (id, says) in [("test-head", "Head: correct"), ("test-clip-loss", "clip_loss: correct"), ("test-retrieve", "retrieve: correct")] {
+            for (id, says) in [("test-head", "Head: correct"), ("test-clip-loss", "clip_loss: correct"), ("test-clip-model", "Clip: correct"), ("test-retrieve", "retrieve: correct")] {
                 ensure(stdout_of(nb, id).contains(says), format!("{id}: {}", stdout_of(nb, id)))?;
             }
             // The pre-trained text encoder ranks the two dog sentences closest.
             let similarities = stdout_of(nb, "text-encoder");
-            let first: Vec<f64> = similarities.lines().next().unwrap_or("").split_whitespace().rev().take(3).filter_map(|v| v.parse().ok()).collect();
+            let first: Vec<f64> = similarities.lines().nth(1).unwrap_or("").split_whitespace().rev().take(3).filter_map(|v| v.parse().ok()).collect();
             ensure(first.len() == 3 && first[1] > first[0] + 0.2, similarities.clone())?;
-            ensure(stdout_of(nb, "recall").contains("recall@10: "), stdout_of(nb, "recall"))?;
+            ensure(similarities.lines().next().is_some_and(|l| l.contains("[1]") && l.contains("[3]")), similarities.clone())?;
+            let recall = stdout_of(nb, "recall");
+            ensure(recall.contains("recall@10: ") && recall.contains("a random ranking: "), recall.clone())?;
             ensure(stdout_of(nb, "probe").contains("linear probe on the STL-10 stand-in: test accuracy"), stdout_of(nb, "probe"))?;
             let grid = svg("retrieval").ok_or("no retrieval grid")?;
             ensure(grid.contains("a red triangle in the upper left") && grid.contains("data:image/png;base64,"), "retrieval grid".into())?;
