@@ -3,13 +3,12 @@
 //! with its figures rendered, and Run All stops at a panicking cell that shows
 //! its message and line. Screenshots are kept in
 //! `$REPLEARN_CACHE/artifacts/browser/`.
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 #[test]
 fn jupyterlab_runs_the_welcome_notebook_and_stops_at_a_panic() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let python = root.join(".venv/bin/python");
     let chromium = std::env::var("REPLEARN_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(
         Path::new(&chromium).exists(),
@@ -19,18 +18,8 @@ fn jupyterlab_runs_the_welcome_notebook_and_stops_at_a_panic() {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/replearn"));
     let artifacts = cache.join("artifacts/browser");
-    let out = Command::new(&python)
-        .arg(root.join("kernels/tests/browser.py"))
-        .arg(&artifacts)
-        .env("PYTHONUNBUFFERED", "1")
-        .output()
-        .expect("run the venv's python");
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "browser checks failed (screenshots in {}):\n{text}", artifacts.display());
+    let (ok, text) = common::run_venv_script("browser.py", &[artifacts.as_os_str()]);
+    assert!(ok, "browser checks failed (screenshots in {}):\n{text}", artifacts.display());
     assert!(text.contains("browser checks passed"), "{text}");
     for shot in ["welcome.png", "panic.png"] {
         assert!(artifacts.join(shot).is_file(), "no screenshot {shot}");

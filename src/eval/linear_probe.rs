@@ -47,10 +47,13 @@ pub fn linear_probe_accuracy(
     if val_features.size() != [m, d] {
         return Err(Error::shape("the probe's validation features", &val_features.size(), &format!("[{m}, {d}], one row per validation label")));
     }
+    if m == 0 {
+        return Ok(0.0);
+    }
     let cpu = |t: &Tensor| t.detach().to_device(Device::Cpu);
     let (train_x, val_x) = (cpu(train_features).to_kind(Kind::Float), cpu(val_features).to_kind(Kind::Float));
     let (train_y, val_y) = (cpu(train_labels).to_kind(Kind::Int64), cpu(val_labels).to_kind(Kind::Int64));
-    let classes = train_y.max().int64_value(&[]).max(if m > 0 { val_y.max().int64_value(&[]) } else { 0 }) + 1;
+    let classes = train_y.max().int64_value(&[]).max(val_y.max().int64_value(&[])) + 1;
     // Standardised with the training set's statistics.
     let mean = train_x.mean_dim([0].as_slice(), true, Kind::Float);
     let std = train_x.std_dim([0].as_slice(), false, true) + 1e-6;
@@ -62,9 +65,6 @@ pub fn linear_probe_accuracy(
     for _ in 0..config.steps {
         let loss = probe.forward(&train_x).cross_entropy_for_logits(&train_y);
         adam.backward_step(&loss);
-    }
-    if m == 0 {
-        return Ok(0.0);
     }
     let predicted = tch::no_grad(|| probe.forward(&val_x).argmax(1, false));
     Ok(predicted.eq_tensor(&val_y).to_kind(Kind::Float).mean(Kind::Float).double_value(&[]))

@@ -123,6 +123,20 @@ pub fn image_figure(image: &Tensor) -> Result<Figure> {
     Ok(Figure::Png(png))
 }
 
+/// `[C, H, W]` as an SVG `<image>` element at (`x`, `y`), its pixels
+/// embedded as a PNG, so that a figure needs no file and no font beside it.
+pub(crate) fn svg_image(image: &Tensor, x: i64, y: i64) -> Result<String> {
+    use base64::Engine;
+    let Figure::Png(png) = image_figure(image)? else {
+        unreachable!("image_figure encodes a PNG")
+    };
+    let (h, w) = (image.size()[image.dim() - 2], image.size()[image.dim() - 1]);
+    Ok(format!(
+        r#"<image x="{x}" y="{y}" width="{w}" height="{h}" href="data:image/png;base64,{}"/>"#,
+        base64::engine::general_purpose::STANDARD.encode(&png)
+    ))
+}
+
 /// A batch `[B, C, H, W]` as a grid picture, or a single `[C, H, W]` image.
 ///
 /// Accepts [0, 1] or [-1, 1] floats and u8 tensors, on any device.

@@ -1,8 +1,7 @@
 //! A batch of images with a caption under each (class names, scores), as one SVG.
 use super::figure::{svg_escape, Figure};
-use super::image::{image_figure, upscale};
+use super::image::{svg_image, upscale};
 use crate::{Error, Result};
-use base64::Engine;
 use tch::Tensor;
 
 /// Height of the caption band under each image, in pixels.
@@ -38,14 +37,9 @@ pub fn labeled_grid(images: &Tensor, labels: &[String], ncols: usize, scale: usi
     for (i, label) in labels.iter().enumerate() {
         let i = i as i64;
         let (x, y) = (GAP + (i % ncols) * cell_w, GAP + (i / ncols) * cell_h);
-        let Figure::Png(png) = image_figure(&upscale(&images.get(i), scale))? else {
-            unreachable!("image_figure encodes a PNG")
-        };
+        svg += &svg_image(&upscale(&images.get(i), scale), x, y)?;
         svg += &format!(
-            r#"<image x="{x}" y="{y}" width="{iw}" height="{ih}" href="data:image/png;base64,{data}"/><text x="{cx}" y="{ty}" font-family="sans-serif" font-size="12" text-anchor="middle">{text}</text>"#,
-            iw = w * s,
-            ih = h * s,
-            data = base64::engine::general_purpose::STANDARD.encode(&png),
+            r#"<text x="{cx}" y="{ty}" font-family="sans-serif" font-size="12" text-anchor="middle">{text}</text>"#,
             cx = x + w * s / 2,
             ty = y + h * s + CAPTION - 5,
             text = svg_escape(label),

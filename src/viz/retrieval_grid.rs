@@ -1,8 +1,7 @@
 //! Text-to-image retrieval shown as a grid of the retrieved images under the query.
 use super::figure::{svg_escape, Figure};
-use super::image::{image_figure, make_grid, GridConfig};
+use super::image::{make_grid, svg_image, GridConfig};
 use crate::{Error, Result};
-use base64::Engine;
 use tch::Tensor;
 
 /// The query as a title over the images `[K, 3, H, W]` (best match first, read
@@ -21,16 +20,13 @@ pub fn retrieval_grid(query: &str, images: &Tensor, ncols: usize, scale: usize) 
             scale: scale.max(1),
         },
     )?;
-    let Figure::Png(png) = image_figure(&grid)? else {
-        unreachable!("image_figure encodes a PNG")
-    };
     let (w, h, title) = (grid.size()[2], grid.size()[1], 30);
     let escaped = svg_escape(query);
     let svg = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{total}" viewBox="0 0 {w} {total}"><rect width="100%" height="100%" fill="white"/><text x="{cx}" y="20" font-family="sans-serif" font-size="16" text-anchor="middle">"{escaped}"</text><image x="0" y="{title}" width="{w}" height="{h}" href="data:image/png;base64,{data}"/></svg>"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{total}" viewBox="0 0 {w} {total}"><rect width="100%" height="100%" fill="white"/><text x="{cx}" y="20" font-family="sans-serif" font-size="16" text-anchor="middle">"{escaped}"</text>{image}</svg>"#,
         total = h + title,
         cx = w / 2,
-        data = base64::engine::general_purpose::STANDARD.encode(&png),
+        image = svg_image(&grid, 0, title)?,
     );
     Ok(Figure::Svg(svg))
 }
@@ -38,6 +34,7 @@ pub fn retrieval_grid(query: &str, images: &Tensor, ncols: usize, scale: usize) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
     use tch::{Device, Kind};
 
     #[test]
