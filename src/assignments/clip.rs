@@ -318,6 +318,7 @@ mod tests {
                 len: 256,
                 image_size: 32,
                 seed: 3,
+                ..Default::default()
             },
         )
         .unwrap();

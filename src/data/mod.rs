@@ -12,7 +12,7 @@ mod stl10_stand_in;
 mod two_moons;
 
 pub use self::captioned_shapes::{
-    captions_of, colour_name, flickr8k_or_captioned_shapes, location_phrase,
+    captioned_scenes, captions_of, colour_name, flickr8k_or_captioned_shapes, location_phrase, size_word,
     write_captioned_shapes, CaptionedShapesConfig,
 };
 pub use self::flickr8k::{CaptionedImage, Flickr8k};

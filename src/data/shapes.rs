@@ -272,7 +272,8 @@ pub fn contains(f: &ShapeFactors, px: f32, py: f32) -> bool {
     }
 }
 
-fn draw(f: &ShapeFactors, s: usize, chw: &mut [u8]) {
+/// Paints one shape into `chw` (`[3, s, s]` planes), over what is there.
+pub(crate) fn draw(f: &ShapeFactors, s: usize, chw: &mut [u8]) {
     let rgb = hue_to_rgb(f.hue);
     let reach = f.size; // covers the triangle's circumradius and the square's half diagonal
     let lo = |c: f32| ((c - reach).floor().max(0.0)) as usize;
