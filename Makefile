@@ -108,6 +108,7 @@ bench: setup
 	$(VENV)/bin/python scripts/bench_kernel.py
 	$(VENV)/bin/python scripts/bench_train_step.py
 	$(VENV)/bin/python scripts/bench_grade.py
+	cargo run --release --locked --example bench_reduce
 
 # The assignments' full-budget runs outside the notebooks; each prints a
 # markdown table (figures in the README). Pass options in ARGS, e.g.

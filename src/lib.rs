@@ -21,6 +21,7 @@ pub mod losses;
 pub mod models;
 mod panic_report;
 pub mod prelude;
+pub mod reduce;
 mod protocol;
 mod seed;
 pub mod theory;
