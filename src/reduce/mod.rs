@@ -47,10 +47,10 @@ pub(crate) fn as_matrix(x: &Tensor, what: &str, min_rows: i64) -> Result<Tensor>
     Ok(x)
 }
 
-/// Squared Euclidean distances between the rows of `a` `[N, D]` and `b` `[M, D]`: `[N, M]`, never negative.
+/// Squared Euclidean distances between the rows of `a` `[N, D]` and `b` `[M, D]` (of one float kind): `[N, M]`, never negative.
 pub(crate) fn squared_distances(a: &Tensor, b: &Tensor) -> Tensor {
-    let aa = a.square().sum_dim_intlist(1, true, Kind::Double);
-    let bb = b.square().sum_dim_intlist(1, true, Kind::Double).tr();
+    let aa = a.square().sum_dim_intlist(1, true, a.kind());
+    let bb = b.square().sum_dim_intlist(1, true, b.kind()).tr();
     (aa + bb - a.matmul(&b.tr()) * 2.0).clamp_min(0.0)
 }
 
