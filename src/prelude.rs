@@ -3,12 +3,12 @@
 //!
 //! What students write is not here: the losses (`replearn::losses`), the
 //! STL-10 encoder and decoder, the CLIP model and projection head, retrieval.
-pub use crate::assignments::{self, clip, shapes, stl10};
+pub use crate::assignments::{self, clip, lecture, shapes, stl10};
 pub use crate::augment::{
     augmentation_figure, black_fraction, center_crop, AugmentationSet, Augmenter, RandomCropFlip,
 };
 pub use crate::data::{
-    data_dir, flickr8k_or_captioned_shapes, stl10_or_stand_in, CaptionedShapesConfig, DataChoice,
+    data_dir, Digits, SwissRoll, flickr8k_or_captioned_shapes, stl10_or_stand_in, CaptionedShapesConfig, DataChoice,
     Flickr8k, ImageSet, ShapeKind, Shapes, ShapesConfig, Stl10, Stl10Split, Stl10StandInConfig,
     TensorImages, TwoMoons, STL10_CLASSES,
 };
@@ -17,16 +17,17 @@ pub use crate::eval::{
 };
 pub use crate::grading::{check_notebook, Credit};
 pub use crate::models::{
-    l2_normalize, ClipEmbedder, ImageEncoder, ImageEncoderConfig, ImageEncoderKind, Mlp,
+    imagenet_normalize, l2_normalize, ResNet18Features, ClipEmbedder, ImageEncoder, ImageEncoderConfig, ImageEncoderKind, Mlp,
     MlpConfig, ShapesDecoder, ShapesEncoder, ShapesEncoderConfig, Stl10AutoencoderConfig,
     TextEncoder,
 };
+pub use crate::reduce::{self, Reducer};
 pub use crate::train::{
     load_checkpoint, save_checkpoint, Budget, History, LoopConfig, ParamGroup, Progress, Trainer,
 };
 pub use crate::viz::{
     image_figure, labeled_grid, make_grid, nn_grid, retrieval_grid, shapes_nn_grid, show_images,
-    BarChart, Display as _, Figure, GridConfig, LinePlot,
+    BarChart, Display as _, Figure, GridConfig, Heatmap, LinePlot, ScatterGrid,
 };
 pub use crate::{device, seed, Context, DeviceReport, Error, Result};
 pub use tch::nn::{self, Module, ModuleT, OptimizerConfig};

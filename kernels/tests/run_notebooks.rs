@@ -423,6 +423,40 @@ fn extra_checks(name: &str, nb: &Value, data: &Path) -> Result<(), String> {
             ensure(grid.contains("a red triangle in the upper left") && grid.contains("data:image/png;base64,"), "retrieval grid".into())?;
             ensure(png("data"), "data shows no image".into())
         }
+        "04_representations" => {
+            // 1. The learned features beat letter counts with the same h.
+            let fgx = stdout_of(nb, "fgx");
+            let percent = |line: &str| line.rsplit("right on ").next().and_then(|r| r.split('%').next()).and_then(|v| v.trim().parse::<f64>().ok());
+            let shares: Vec<f64> = fgx.lines().filter_map(percent).collect();
+            ensure(shares.len() == 2 && shares[1] > shares[0] + 30.0, fgx.clone())?;
+            // 2. Equivariance holds away from the edges; pooling makes the moved shape look alike.
+            let eq = stdout_of(nb, "equivariance");
+            let error: f64 = eq.lines().find(|l| l.starts_with("equivariance")).and_then(|l| l.rsplit("= ").next()).and_then(|v| v.trim().parse().ok()).ok_or(eq.clone())?;
+            ensure(error < 1e-3, eq.clone())?;
+            ensure(png("equivariance"), "equivariance shows no image".into())?;
+            ensure(svg("disentangle").is_some_and(|s| s.contains("PCA 6")), "disentangle: no heatmap".into())?;
+            // 3. Seven methods, measured, in one figure.
+            let seven = stdout_of(nb, "seven");
+            for method in ["PCA", "ICA", "LDA", "MDS", "Isomap", "t-SNE", "UMAP"] {
+                ensure(seven.lines().any(|l| l.starts_with(method) && l.split_whitespace().count() == 4), format!("no {method} row in\n{seven}"))?;
+            }
+            ensure(svg("seven").is_some_and(|s| s.contains("UMAP") && s.matches("<circle").count() > 7 * 500), "seven: the scatter grid".into())?;
+            // 4. Isomap and UMAP unroll the swiss roll, PCA does not.
+            let roll = stdout_of(nb, "manifold");
+            let order = |method: &str| roll.lines().find(|l| l.starts_with(method)).and_then(|l| l.rsplit(": ").next()).and_then(|v| v.trim().parse::<f64>().ok());
+            ensure(matches!((order("PCA"), order("Isomap"), order("UMAP")), (Some(p), Some(i), Some(u)) if i > p + 0.3 && u > p + 0.3), roll.clone())?;
+            // 5-7. Shapes, layer by layer.
+            ensure(stdout_of(nb, "network").contains("output              shape [1, 2]  dtype Float"), stdout_of(nb, "network"))?;
+            let resnet = stdout_of(nb, "resnet");
+            for line in ["layer1   [1, 64, 56, 56]", "layer2   [1, 128, 28, 28]", "avgpool  [1, 512, 1, 1]"] {
+                ensure(resnet.contains(line), resnet.clone())?;
+            }
+            ensure(png("resnet") && png("resnet-layer3") && png("cnn") && png("cnn-layer2"), "feature maps missing".into())?;
+            ensure(stdout_of(nb, "cnn").contains("held-out accuracy"), stdout_of(nb, "cnn"))?;
+            let transformer = stdout_of(nb, "transformer");
+            ensure(transformer.contains("after layer 6         [1, 18, 384]") && transformer.contains("norm 1.000"), transformer.clone())?;
+            ensure(svg("transformer-last").is_some_and(|s| s.contains("##kie")), "transformer-last: no token heatmap".into())
+        }
         _ => Ok(()),
     }
 }
@@ -483,6 +517,10 @@ fn every_assignment_validates_and_every_notebook_runs() {
     assert!(!sources.is_empty(), "no *_source.ipynb under notebooks/");
     let mut jobs: Vec<(PathBuf, bool)> = sources.into_iter().map(|p| (p, true)).collect();
     jobs.extend(others.into_iter().map(|p| (p, false)));
+    // REPLEARN_ONLY_NOTEBOOKS=03_clip,04 checks only the notebooks whose names contain one of these.
+    if let Some(only) = std::env::var("REPLEARN_ONLY_NOTEBOOKS").ok().filter(|o| !o.is_empty()) {
+        jobs.retain(|(p, _)| only.split(',').any(|o| name_of(p).contains(o.trim())));
+    }
     let queue = std::sync::Mutex::new(jobs.into_iter());
     let failures = std::sync::Mutex::new(Vec::new());
     std::thread::scope(|scope| {

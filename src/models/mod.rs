@@ -26,7 +26,7 @@ pub use self::mlp::{Mlp, MlpConfig};
 pub use self::ops::{l2_normalize, relu_between};
 #[cfg(feature = "solutions")]
 pub use self::projection_head::{ProjectionHead, ProjectionHeadConfig, ProjectionKind};
-pub use self::resnet_features::ResNet18Features;
+pub use self::resnet_features::{imagenet_normalize, ResNet18Features};
 pub use self::shapes_autoencoder::{ShapesDecoder, ShapesEncoder, ShapesEncoderConfig};
 pub use self::stl10_autoencoder::Stl10AutoencoderConfig;
 #[cfg(feature = "solutions")]

@@ -6,7 +6,7 @@ use super::weights::{load_weights, WeightsReport};
 use crate::Result;
 use std::path::Path;
 use tch::nn::{self, ModuleT};
-use tch::Tensor;
+use tch::{Kind, Tensor};
 
 /// A 3x3 or 1x1 convolution without bias, as torchvision's.
 fn conv(p: nn::Path, c_in: i64, c_out: i64, k: i64, stride: i64) -> nn::Conv2D {
@@ -169,6 +169,13 @@ impl ModuleT for ResNet18Features {
     }
 }
 
+/// Images `[B, 3, H, W]` in [0, 1] normalised with ImageNet's channel means and
+/// standard deviations, as torchvision's pre-trained ResNets expect.
+pub fn imagenet_normalize(images: &Tensor) -> Tensor {
+    let stats = |v: [f32; 3]| Tensor::from_slice(&v).view([1, 3, 1, 1]).to_device(images.device());
+    (images.to_kind(Kind::Float) - stats([0.485, 0.456, 0.406])) / stats([0.229, 0.224, 0.225])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,3 +276,4 @@ mod tests {
         assert_eq!(params, 11_689_512);
     }
 }
+

@@ -4,7 +4,8 @@ use crate::{Error, Result};
 use tch::{Kind, Tensor};
 
 /// A heatmap of a `[R, C]` matrix: blue for the low end of `range`, white in
-/// the middle, red for the high end; each cell's value written in it when it fits.
+/// the middle, red for the high end (white to red when `range` starts at 0 or
+/// above); each cell's value written in it when it fits.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Heatmap {
     pub title: String,
@@ -50,6 +51,10 @@ impl Heatmap {
         let t = ((v - self.range.0) / (self.range.1 - self.range.0)).clamp(0.0, 1.0);
         let (low, high) = ((59.0, 76.0, 192.0), (180.0, 4.0, 38.0));
         let mix = |a: f64, b: f64, s: f64| (a + (b - a) * s).round() as u8;
+        if self.range.0 >= 0.0 {
+            // A scale that starts at zero (shares, |correlations|): white to red.
+            return (mix(255.0, high.0, t), mix(255.0, high.1, t), mix(255.0, high.2, t));
+        }
         if t < 0.5 {
             let s = t * 2.0;
             (mix(low.0, 255.0, s), mix(low.1, 255.0, s), mix(low.2, 255.0, s))
@@ -67,7 +72,8 @@ impl Heatmap {
         let longest = |labels: &[String]| labels.iter().map(|l| l.chars().count()).max().unwrap_or(0) as u32;
         let (left, top) = (longest(&self.row_labels) * 8 + 10, longest(&self.column_labels) * 7 + 40);
         let c = self.cell;
-        let (width, height) = (left + c * cols as u32 + 10, top + c * rows as u32 + 10);
+        let title_width = self.title.chars().count() as u32 * 9 + 20;
+        let (width, height) = ((left + c * cols as u32 + 10).max(title_width), top + c * rows as u32 + 10);
         let mut svg = format!(
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-family=\"sans-serif\">\
              <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\
@@ -119,6 +125,10 @@ mod tests {
         assert!(svg.contains("rgb(180,4,38)") && svg.contains("rgb(59,76,192)") && svg.contains("rgb(255,255,255)"));
         assert!(svg.contains("a&lt;b") && svg.contains(">-1.00<"));
         assert!(Heatmap::new("x", &m, (1.0, 1.0)).is_err());
+        let Figure::Svg(svg) = Heatmap::new("a long title that is wider than the cells", &m, (0.0, 1.0)).unwrap().render().unwrap() else { panic!("an SVG") };
+        assert!(svg.contains("rgb(255,255,255)") && svg.contains("rgb(180,4,38)") && !svg.contains("rgb(59,76,192)"));
+        let width: u32 = svg.split("width=\"").nth(1).and_then(|w| w.split('"').next()).and_then(|w| w.parse().ok()).unwrap();
+        assert!(width >= 40 * 9, "{width}");
         assert!(h.clone().labels(&names[..1], &names).render().is_err());
     }
 }
