@@ -3,7 +3,7 @@
 //!
 //! What students write is not here: the losses (`replearn::losses`), the
 //! STL-10 encoder and decoder, the CLIP model and projection head, retrieval.
-pub use crate::assignments::{self, clip, lecture, shapes, stl10};
+pub use crate::assignments::{self, clip, lecture, shapes, stl10, vit};
 pub use crate::augment::{
     augmentation_figure, black_fraction, center_crop, AugmentationSet, Augmenter, RandomCropFlip,
 };
@@ -17,7 +17,7 @@ pub use crate::eval::{
 };
 pub use crate::grading::{check_notebook, Credit};
 pub use crate::models::{
-    imagenet_normalize, l2_normalize, ResNet18Features, ClipEmbedder, ImageEncoder, ImageEncoderConfig, ImageEncoderKind, Mlp,
+    imagenet_normalize, l2_normalize, AttentionFn, ResNet18Features, TextTransformer, TextTransformerConfig, TransformerConfig, Vit, VitConfig, ClipEmbedder, ImageEncoder, ImageEncoderConfig, ImageEncoderKind, Mlp,
     MlpConfig, ShapesDecoder, ShapesEncoder, ShapesEncoderConfig, Stl10AutoencoderConfig,
     TextEncoder,
 };

@@ -423,6 +423,26 @@ fn extra_checks(name: &str, nb: &Value, data: &Path) -> Result<(), String> {
             ensure(grid.contains("a red triangle in the upper left") && grid.contains("data:image/png;base64,"), "retrieval grid".into())?;
             ensure(png("data"), "data shows no image".into())
         }
+        "05_vit" => {
+            ensure(stdout_of(nb, "setup").contains("captioned shapes"), stdout_of(nb, "setup"))?;
+            for (id, says) in [("test-attention", "attention: correct"), ("test-clip-loss", "clip_loss: correct"), ("test-recall", "recall_at_k: correct"), ("test-nt-xent", "nt_xent: correct")] {
+                ensure(stdout_of(nb, id).contains(says), format!("{id}: {}", stdout_of(nb, id)))?;
+            }
+            let recall = stdout_of(nb, "evaluate-scratch");
+            ensure(["R@1: image to text", "R@3: image to text", "R@5: image to text"].iter().all(|l| recall.contains(l)), recall.clone())?;
+            let zero_shot = stdout_of(nb, "zero-shot");
+            ensure(zero_shot.lines().filter(|l| l.starts_with("N = ")).count() == 5 && zero_shot.contains("(chance 4.0%)"), zero_shot.clone())?;
+            let table = stdout_of(nb, "compare-recall");
+            ensure(table.lines().any(|l| l.starts_with("from scratch")) && table.lines().any(|l| l.starts_with("after SimCLR")), table.clone())?;
+            for id in ["data", "train-scratch", "pretrain", "align-pretrained", "compare-loss", "compare-zero-shot"] {
+                ensure(svg(id).is_some(), format!("{id} shows no figure"))?;
+            }
+            ensure(svg("compare-zero-shot").is_some_and(|s| s.contains("chance 1/N")), "zero-shot plot without its chance curve".into())?;
+            ensure(stdout_of(nb, "q3-anisotropy").contains("centred:"), stdout_of(nb, "q3-anisotropy"))?;
+            ensure(stdout_of(nb, "q4-depth").lines().count() == 2, stdout_of(nb, "q4-depth"))?;
+            ensure(stdout_of(nb, "q4-bias").contains("CNN ("), stdout_of(nb, "q4-bias"))?;
+            ensure(stdout_of(nb, "q4-data").contains("after SimCLR: R@5"), stdout_of(nb, "q4-data"))
+        }
         "04_representations" => {
             // 1. The learned features beat letter counts with the same h.
             let fgx = stdout_of(nb, "fgx");

@@ -10,3 +10,4 @@ pub mod clip;
 pub mod lecture;
 pub mod shapes;
 pub mod stl10;
+pub mod vit;

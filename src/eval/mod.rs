@@ -6,6 +6,8 @@ mod features;
 mod linear_probe;
 mod neighbours;
 #[cfg(feature = "solutions")]
+mod recall;
+#[cfg(feature = "solutions")]
 mod retrieval;
 
 pub use self::accuracy::{accuracy, majority_fraction};
@@ -15,5 +17,7 @@ pub use self::linear_probe::{linear_probe_accuracy, LinearProbeConfig};
 pub use self::neighbours::{
     knn_accuracy, knn_indices, knn_vote_accuracy, nearest_neighbours, squared_distances,
 };
+#[cfg(feature = "solutions")]
+pub use self::recall::recall_both_ways;
 #[cfg(feature = "solutions")]
 pub use self::retrieval::top_k;

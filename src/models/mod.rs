@@ -2,7 +2,8 @@
 //! `new(&nn::Path, &Config)` (models with weights from a file also have
 //! `from_pretrained`); networks with a train/eval difference implement
 //! `ModuleT` only, the others `Module`. The models that answer a FIXME (the
-//! STL-10 encoder and decoder, the projection head, the CLIP model) are behind
+//! STL-10 encoder and decoder, the projection head, the CLIP model, the
+//! ViT assignment's attention) are behind
 //! the `solutions` feature, which the kernel leaves off.
 mod clip;
 #[cfg(feature = "solutions")]
@@ -16,6 +17,9 @@ mod resnet_features;
 mod shapes_autoencoder;
 mod stl10_autoencoder;
 mod text_encoder;
+mod text_transformer;
+mod transformer;
+mod vit;
 mod weights;
 
 pub use self::clip::ClipEmbedder;
@@ -32,4 +36,9 @@ pub use self::stl10_autoencoder::Stl10AutoencoderConfig;
 #[cfg(feature = "solutions")]
 pub use self::stl10_autoencoder::{Stl10Decoder, Stl10Encoder};
 pub use self::text_encoder::{mean_pool, minilm_dir, Bert, BertConfig, HiddenStates, TextEncoder};
+pub use self::text_transformer::{TextTransformer, TextTransformerConfig};
+#[cfg(feature = "solutions")]
+pub use self::transformer::scaled_dot_product_attention;
+pub use self::transformer::{AttentionFn, Encoder, EncoderBlock, TransformerConfig};
+pub use self::vit::{Vit, VitConfig};
 pub use self::weights::{load_weights, read_named_tensors, WeightsReport};
