@@ -135,9 +135,10 @@ pub fn setup(budget: Budget) -> Result<VitSetup> {
     let tokenizer = CaptionTokenizer::minilm(config.text.max_len)?;
     let (train, test) = (CaptionTokens::new(&train, &tokenizer)?, CaptionTokens::new(&test, &tokenizer)?);
     println!("device: {device:?}");
+    let which = if config == VitAssignment::cpu() { "the CPU budget (the original's needs a GPU)".to_string() } else { budget.to_string() };
     println!(
         "budget: {} ({}): ViT {} px, patch {}, width {}, {} layers; alignment {} epochs of {}, SimCLR {} epochs of {}",
-        budget,
+        which,
         budget.reason(),
         config.vit.image_size,
         config.vit.patch,
