@@ -438,6 +438,7 @@ fn extra_checks(name: &str, nb: &Value, data: &Path) -> Result<(), String> {
                 ensure(svg(id).is_some(), format!("{id} shows no figure"))?;
             }
             ensure(svg("compare-zero-shot").is_some_and(|s| s.contains("chance 1/N")), "zero-shot plot without its chance curve".into())?;
+            ensure(svg("compare-recall").is_some_and(|s| s.contains("Recall@K") && s.contains("after SimCLR")), "compare-recall shows no bar chart".into())?;
             ensure(stdout_of(nb, "q3-anisotropy").contains("centred:"), stdout_of(nb, "q3-anisotropy"))?;
             ensure(stdout_of(nb, "q4-depth").lines().count() == 2, stdout_of(nb, "q4-depth"))?;
             ensure(stdout_of(nb, "q4-bias").contains("CNN ("), stdout_of(nb, "q4-bias"))?;
