@@ -19,6 +19,7 @@ mod stl10_autoencoder;
 mod text_encoder;
 mod text_transformer;
 mod transformer;
+mod vae;
 mod vit;
 mod weights;
 
@@ -40,5 +41,6 @@ pub use self::text_transformer::{TextTransformer, TextTransformerConfig};
 #[cfg(feature = "solutions")]
 pub use self::transformer::scaled_dot_product_attention;
 pub use self::transformer::{AttentionFn, Encoder, EncoderBlock, TransformerConfig};
+pub use self::vae::{gaussian_kl, reparameterize, vae_loss, Vae, VaeConfig};
 pub use self::vit::{Vit, VitConfig};
 pub use self::weights::{load_weights, read_named_tensors, WeightsReport};

@@ -118,7 +118,7 @@ mod tests {
         assert!(layers[2].allclose(&vit.forward_t(&images, scaled_dot_product_attention, false), 1e-6, 1e-6, false));
         // Each patch's token depends on its own pixels only: change one patch, and only that token moves (before the encoder).
         let changed = images.copy();
-        changed.narrow(2, 0, 8).narrow(3, 8, 8).fill_(0.5);
+        let _ = changed.narrow(2, 0, 8).narrow(3, 8, 8).fill_(0.5);
         let moved = (vit.tokens(&changed) - vit.tokens(&images)).abs().sum_dim_intlist(-1, false, Kind::Float).get(0);
         let moved: Vec<f32> = Vec::try_from(moved.gt(1e-6).to_kind(Kind::Float)).unwrap();
         assert_eq!(moved.iter().sum::<f32>(), 1.0);
