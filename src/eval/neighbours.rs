@@ -2,14 +2,14 @@
 use crate::{Error, Result};
 use tch::{Kind, Tensor};
 
-/// Squared Euclidean distances between rows: `[Q, D]`, `[N, D]` -> `[Q, N]`.
+/// Squared Euclidean distances between rows, in the inputs' float kind: `[Q, D]`, `[N, D]` -> `[Q, N]`.
 pub fn squared_distances(queries: &Tensor, items: &Tensor) -> Tensor {
     let q2 = queries
         .square()
-        .sum_dim_intlist([1].as_slice(), true, Kind::Float);
+        .sum_dim_intlist([1].as_slice(), true, queries.kind());
     let x2 = items
         .square()
-        .sum_dim_intlist([1].as_slice(), true, Kind::Float)
+        .sum_dim_intlist([1].as_slice(), true, items.kind())
         .tr();
     (q2 - queries.matmul(&items.tr()) * 2.0 + x2).clamp_min(0.0)
 }

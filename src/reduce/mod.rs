@@ -27,6 +27,7 @@ pub use self::reducer::Reducer;
 pub use self::tsne::{tsne, tsne_affinities, TsneConfig};
 pub use self::umap::{find_ab, umap, UmapConfig};
 
+pub(crate) use crate::eval::squared_distances;
 use crate::{Error, Result};
 use tch::{Device, Kind, Tensor};
 
@@ -45,13 +46,6 @@ pub(crate) fn as_matrix(x: &Tensor, what: &str, min_rows: i64) -> Result<Tensor>
         return Err(Error::invalid(what, "a matrix with NaN or infinite entries", "finite numbers"));
     }
     Ok(x)
-}
-
-/// Squared Euclidean distances between the rows of `a` `[N, D]` and `b` `[M, D]` (of one float kind): `[N, M]`, never negative.
-pub(crate) fn squared_distances(a: &Tensor, b: &Tensor) -> Tensor {
-    let aa = a.square().sum_dim_intlist(1, true, a.kind());
-    let bb = b.square().sum_dim_intlist(1, true, b.kind()).tr();
-    (aa + bb - a.matmul(&b.tr()) * 2.0).clamp_min(0.0)
 }
 
 /// The indices `[N, k]` of each row's `k` nearest other rows (by Euclidean distance) and the distances.
