@@ -133,10 +133,7 @@ impl BarChart {
 
 impl Display for BarChart {
     fn evcxr_display(&self) {
-        match self.render() {
-            Ok(fig) => fig.evcxr_display(),
-            Err(e) => eprintln!("{e}"),
-        }
+        super::figure::show(self.render());
     }
 }
 

@@ -103,6 +103,15 @@ impl Display for Figure {
     }
 }
 
+/// Shows a rendered figure, or the error that kept it from rendering: what
+/// every chart's `evcxr_display` does with its `render()`.
+pub(crate) fn show(rendered: crate::Result<Figure>) {
+    match rendered {
+        Ok(fig) => fig.evcxr_display(),
+        Err(e) => eprintln!("{e}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -104,10 +104,7 @@ impl Heatmap {
 
 impl Display for Heatmap {
     fn evcxr_display(&self) {
-        match self.render() {
-            Ok(fig) => fig.evcxr_display(),
-            Err(e) => eprintln!("{e}"),
-        }
+        super::figure::show(self.render());
     }
 }
 

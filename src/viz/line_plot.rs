@@ -188,10 +188,7 @@ impl LinePlot {
 
 impl Display for LinePlot {
     fn evcxr_display(&self) {
-        match self.render() {
-            Ok(fig) => fig.evcxr_display(),
-            Err(e) => eprintln!("{e}"),
-        }
+        super::figure::show(self.render());
     }
 }
 

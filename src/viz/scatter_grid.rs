@@ -130,10 +130,7 @@ impl ScatterGrid {
 
 impl Display for ScatterGrid {
     fn evcxr_display(&self) {
-        match self.render() {
-            Ok(fig) => fig.evcxr_display(),
-            Err(e) => eprintln!("{e}"),
-        }
+        super::figure::show(self.render());
     }
 }
 
