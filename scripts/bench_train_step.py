@@ -89,8 +89,11 @@ def rust(batch, steps):
     env = dict(os.environ, LIBTORCH_USE_PYTORCH="1", VIRTUAL_ENV=str(venv),
                PATH=f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}")
     env.setdefault("CARGO_TARGET_DIR", str(cache / "target"))
+    # REPLEARN_BENCH_BIN names a pre-built example binary (a machine with a GPU but no Rust).
+    prebuilt = os.environ.get("REPLEARN_BENCH_BIN")
+    command = [prebuilt] if prebuilt else ["cargo", "run", "--release", "-q", "--example", "bench_train_step", "--"]
     done = subprocess.run(
-        ["cargo", "run", "--release", "-q", "--example", "bench_train_step", "--", str(batch), str(steps)],
+        command + [str(batch), str(steps)],
         cwd=ROOT, env=env, capture_output=True, text=True,
     )
     if done.returncode != 0:

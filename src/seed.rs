@@ -2,6 +2,9 @@
 
 /// Seeds libtorch's global generator (CPU and CUDA).
 pub fn seed(seed: u64) {
+    // Seeding asks libtorch for its CUDA hooks, and libtorch keeps the first
+    // answer: load the CUDA backend first, or a GPU host looks CPU-only.
+    crate::device::load_cuda_backend();
     tch::manual_seed(seed as i64);
 }
 
