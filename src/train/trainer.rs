@@ -265,7 +265,17 @@ impl<'a> Trainer<'a> {
         self.check_scalar(&probe)?;
         optimizers.iter_mut().for_each(nn::Optimizer::zero_grad);
         probe.backward();
-        let step_time = probe_started.elapsed();
+        let mut step_time = probe_started.elapsed();
+        if let Device::Cuda(index) = self.run.device {
+            // A GPU's first step also starts CUDA and picks its kernels, so it
+            // says little about the rest: time a second one, synchronised.
+            optimizers.iter_mut().for_each(nn::Optimizer::zero_grad);
+            tch::Cuda::synchronize(index as i64);
+            let again = Instant::now();
+            loss_of(&Batch { epoch: 0, step: 0, indices: &first })?.backward();
+            tch::Cuda::synchronize(index as i64);
+            step_time = again.elapsed();
+        }
         let fingerprint = self.fingerprint(n, probe.double_value(&[]));
         optimizers.iter_mut().for_each(nn::Optimizer::zero_grad);
         let stores: Vec<&VarStore> = self.groups.iter().map(|g| g.vs).collect();
