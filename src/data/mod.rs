@@ -6,6 +6,7 @@ mod captioned_shapes;
 mod digits;
 mod flickr8k;
 mod image_set;
+mod mnist;
 mod shapes;
 mod source;
 mod stl10;
@@ -20,6 +21,7 @@ pub use self::captioned_shapes::{
 pub use self::digits::{scikit_learn_digits_path, Digits};
 pub use self::flickr8k::{CaptionedImage, Flickr8k};
 pub use self::image_set::{ImageSet, TensorImages};
+pub use self::mnist::{load_mnist, mnist_or_digits, read_idx, write_idx, DigitsChoice, FlatDigits, MnistSplit};
 pub use self::shapes::{
     hue_to_rgb, ShapeFactors, ShapeKind, Shapes, ShapesConfig, SHAPES_TRAIN_LEN,
 };
