@@ -3,7 +3,7 @@
 //!
 //! What students write is not here: the losses (`replearn::losses`), the
 //! STL-10 encoder and decoder, the CLIP model and projection head, retrieval.
-pub use crate::assignments::{self, clip, lecture, shapes, stl10, vit};
+pub use crate::assignments::{self, clip, dry_part, lecture, shapes, stl10, vit};
 pub use crate::augment::{
     augmentation_figure, black_fraction, center_crop, AugmentationSet, Augmenter, RandomCropFlip,
 };

@@ -7,6 +7,7 @@
 //! under `notebooks/NN_name_source.ipynb`, run `make assign`, and add a row to
 //! the README (docs/adding-an-assignment.md walks through it).
 pub mod clip;
+pub mod dry_part;
 pub mod lecture;
 pub mod shapes;
 pub mod stl10;

@@ -10,6 +10,8 @@ pub struct Series {
     pub name: String,
     pub x: Vec<f64>,
     pub y: Vec<f64>,
+    /// Half-lengths of vertical error bars at each point (empty: none).
+    pub err: Vec<f64>,
 }
 
 /// A chart of one or more lines, drawn with plotters into SVG.
@@ -73,7 +75,14 @@ impl LinePlot {
             name: name.into(),
             x,
             y,
+            err: Vec::new(),
         });
+        self
+    }
+
+    /// Adds a line with a vertical error bar `y[i] - err[i] ..= y[i] + err[i]` at each point.
+    pub fn xy_err(mut self, name: impl Into<String>, x: Vec<f64>, y: Vec<f64>, err: Vec<f64>) -> Self {
+        self.series.push(Series { name: name.into(), x, y, err });
         self
     }
 
@@ -82,10 +91,20 @@ impl LinePlot {
         let points: Vec<(f64, f64)> = self
             .series
             .iter()
-            .flat_map(|s| s.x.iter().copied().zip(s.y.iter().copied()))
+            .flat_map(|s| {
+                let ends = s.err.iter().zip(&s.x).zip(&s.y).flat_map(|((e, &x), &y)| [(x, y - e), (x, y + e)]);
+                s.x.iter().copied().zip(s.y.iter().copied()).chain(ends)
+            })
             .filter(|(x, y)| x.is_finite() && y.is_finite())
             .collect();
         for s in &self.series {
+            if !s.err.is_empty() && s.err.len() != s.y.len() {
+                return Err(Error::invalid(
+                    format!("the error bars of line '{}'", s.name),
+                    s.err.len(),
+                    format!("one per y value ({})", s.y.len()),
+                ));
+            }
             if s.x.len() != s.y.len() {
                 return Err(Error::invalid(
                     format!("the x values of line '{}'", s.name),
@@ -173,6 +192,10 @@ impl LinePlot {
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
                 });
+            let bars = s.x.iter().zip(&s.y).zip(&s.err).filter(|((x, y), e)| x.is_finite() && y.is_finite() && e.is_finite());
+            chart
+                .draw_series(bars.map(|((&x, &y), &e)| PathElement::new(vec![(x, y - e), (x, y + e)], color.stroke_width(1))))
+                .map_err(plot_err)?;
         }
         if self.series.len() > 1 || self.series.iter().any(|s| !s.name.is_empty()) {
             chart
@@ -228,6 +251,21 @@ mod tests {
             assert!(svg.contains(text), "missing {text}");
         }
         assert!(svg.matches("<polyline").count() >= 2);
+    }
+
+    #[test]
+    fn error_bars_are_drawn_and_fit_in_the_axes() {
+        let figure = LinePlot::new("accuracy")
+            .xy_err("test", vec![1.0, 2.0], vec![0.5, 0.6], vec![0.05, 0.3])
+            .render()
+            .unwrap();
+        let Figure::Svg(svg) = figure else { panic!("an SVG") };
+        // One polyline for the line and one per error bar.
+        assert!(svg.matches("<polyline").count() >= 3, "{svg}");
+        // The y axis reaches the top of the second bar (0.9).
+        assert!(svg.contains("0.9"), "the axis should cover 0.6 + 0.3");
+        assert!(LinePlot::new("bad").xy_err("a", vec![1.0], vec![1.0], vec![]).render().is_ok());
+        assert!(LinePlot::new("bad").xy_err("a", vec![1.0], vec![1.0], vec![0.1, 0.2]).render().is_err());
     }
 
     #[test]
