@@ -23,10 +23,10 @@ pub use generators::{compare_generators, GeneratorComparison};
 pub use jacobian::{jacobian_by_finite_differences, non_scalar_backward_error, vector_jacobian_product, JacobianFn, VectorFn};
 pub use latent_size::{latent_size_sweep, LatentSweep};
 pub use mlp_cnn::{
-    compare_mlp_cnn, conv_as_matrix, equivariance_error, linearity_error, shift_images, Classifier, ClassifierKind,
+    compare_mlp_cnn, compare_on_position_task, conv_as_matrix, equivariance_error, linearity_error, shift_images, Classifier, ClassifierKind,
     MlpCnnComparison,
 };
-pub use width_depth::{mlp_parameters, sawtooth, width_depth_sweep, width_for_budget, WidthDepthRow, WidthDepthSweep};
+pub use width_depth::{mlp_parameters, sawtooth, sawtooth_by_hand, width_depth_sweep, width_for_budget, WidthDepthRow, WidthDepthSweep};
 pub use attention_cost::softmax_attention;
 
 /// The reference answers to the notebook's FIXMEs (the kernel builds without them).
@@ -53,7 +53,7 @@ pub struct DryPartConfig {
     pub depths: Vec<usize>,
     pub fit_steps: usize,
     /// Questions 3 and 6: training images for the "little data" run, epochs.
-    pub few_images: usize,
+    pub few_images: i64,
     pub classifier_epochs: usize,
     /// Question 4: optimiser steps.
     pub optimiser_steps: usize,
@@ -79,7 +79,7 @@ impl DryPartConfig {
             autoencoder_epochs: 20,
             mnist_train: 10_000,
             mnist_test: 2_000,
-            parameter_budgets: vec![50, 100, 200, 400, 800],
+            parameter_budgets: vec![25, 50, 100, 200, 400],
             depths: vec![1, 2, 3, 4],
             fit_steps: 4000,
             few_images: 100,
@@ -103,9 +103,9 @@ impl DryPartConfig {
             autoencoder_epochs: 6,
             mnist_train: 2_000,
             mnist_test: 500,
-            parameter_budgets: vec![50, 200, 800],
-            depths: vec![1, 2, 4],
-            fit_steps: 1200,
+            parameter_budgets: vec![25, 100, 400],
+            depths: vec![1, 2, 3],
+            fit_steps: 1500,
             few_images: 100,
             classifier_epochs: 15,
             optimiser_steps: 1500,
