@@ -444,6 +444,41 @@ fn extra_checks(name: &str, nb: &Value, data: &Path) -> Result<(), String> {
             ensure(stdout_of(nb, "q4-bias").contains("CNN ("), stdout_of(nb, "q4-bias"))?;
             ensure(stdout_of(nb, "q4-data").contains("after SimCLR: R@5"), stdout_of(nb, "q4-data"))
         }
+        "06_dry_part" => {
+            ensure(stdout_of(nb, "setup").contains("8x8 digits"), stdout_of(nb, "setup"))?;
+            for (id, says) in [("test-average", "average: correct"), ("test-jacobian", "Jacobian: correct"), ("test-reordered", "re-ordered attention: correct")] {
+                ensure(stdout_of(nb, id).contains(says), format!("{id}: {}", stdout_of(nb, id)))?;
+            }
+            // Every experiment printed its measurement and every figure is there.
+            for (id, says) in [
+                ("q1-verdict", "measured: "),
+                ("q2-by-hand", "MSE "),
+                ("q3-run", "shift 3 px"),
+                ("q3-linearity", "with a ReLU between"),
+                ("q4-run", "plain / plain"),
+                ("q5-function", "only for scalar outputs"),
+                ("q5-compare", "v^T J in one pass"),
+                ("q6-run", "which way was the digit moved?"),
+                ("q7-run", "the operation counts n^2 d and n d^2 cross at n = d = 64"),
+                ("q7-same", "on random inputs"),
+                ("q8-run", "largest weight per row"),
+                ("q9-run", "no path to theta"),
+                ("q10-run", "VAE decoder on its prior"),
+            ] {
+                ensure(stdout_of(nb, id).contains(says), format!("{id} lacks {says:?}: {}", stdout_of(nb, id)))?;
+            }
+            for id in ["q1-run", "q2-run", "q3-matrix", "q4-losses", "q4-paths", "q7-run", "q8-map", "q9-curve", "q10-figure"] {
+                ensure(svg(id).is_some() || png(id), format!("{id} shows no figure"))?;
+            }
+            // The EMA optimiser converges; the attention map's reversed rows are one-hot.
+            ensure(stdout_of(nb, "q4-run").lines().next().is_some_and(|l| l.contains("EMA / EMA") && !l.contains("below 1e-2: never")), stdout_of(nb, "q4-run"))?;
+            let maxima = stdout_of(nb, "q8-run");
+            ensure(maxima.contains(r#"largest weight per row: ["1.00", "1.00""#) || maxima.contains(r#"largest weight per row: ["0.99""#), maxima.clone())?;
+            // The prior term is the same before and after training.
+            let elbo = stdout_of(nb, "q9-run");
+            let priors: Vec<&str> = elbo.lines().filter(|l| l.starts_with("prior KL")).collect();
+            ensure(priors.len() == 2 && priors[0] == priors[1], elbo.clone())
+        }
         "04_representations" => {
             // 1. The learned features beat letter counts with the same h.
             let fgx = stdout_of(nb, "fgx");
