@@ -94,6 +94,63 @@ fn output_of(results: &Value, name: &str) -> String {
         .to_string()
 }
 
+/// Two shards grade a list between them; a re-run keeps what is graded; merge
+/// refuses a missing submission, and combines the shards once all are there.
+/// Most submissions are unreadable files (graded at once, no kernel); one is
+/// solved, so one shard really runs a notebook.
+#[test]
+fn shards_grade_a_list_between_them_and_merge_checks_it() {
+    use replearn_kernel::grading::shard::shard_of;
+    let dir = tempfile::tempdir().unwrap();
+    let subs = dir.path().join("subs");
+    std::fs::create_dir_all(&subs).unwrap();
+    let mut paths = vec![write(&subs, "solved.ipynb", &solved())];
+    for name in ["ann", "bob", "cy", "dee", "eve"] {
+        let path = subs.join(format!("{name}.ipynb"));
+        std::fs::write(&path, "{ not a notebook").unwrap();
+        paths.push(path);
+    }
+    let run = |shard: &str, out: &Path| {
+        let mut args: Vec<String> = ["autograde", "--source", source_path().to_str().unwrap(), "--out", out.to_str().unwrap(), "--timeout", "30", "--shard", shard]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        args.extend(paths.iter().map(|p| p.to_string_lossy().to_string()));
+        let output = grade(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(output.status.code(), Some(0), "{}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).to_string()
+    };
+    let (one, two) = (dir.path().join("shard-1"), dir.path().join("shard-2"));
+    run("1/2", &one);
+    run("2/2", &two);
+    for name in ["solved", "ann", "bob", "cy", "dee", "eve"] {
+        let (mine, other) = if shard_of(name, 2) == 1 { (&one, &two) } else { (&two, &one) };
+        assert!(mine.join(name).join("results.json").is_file(), "{name} should be graded in {}", mine.display());
+        assert!(!other.join(name).exists(), "{name} graded by the wrong shard");
+    }
+    // A re-run keeps everything; after losing a folder, it grades only that one.
+    let solved_shard = if shard_of("solved", 2) == 1 { &one } else { &two };
+    let label = if shard_of("solved", 2) == 1 { "1/2" } else { "2/2" };
+    let again = run(label, solved_shard);
+    assert!(again.contains("already graded with this source") && again.contains("graded 0 submission(s)"), "{again}");
+    let lost = ["ann", "bob", "cy", "dee", "eve"].into_iter().find(|n| shard_of(n, 2) == shard_of("solved", 2)).expect("a broken file shares the solved one's shard");
+    std::fs::remove_dir_all(solved_shard.join(lost)).unwrap();
+    let merged = dir.path().join("merged");
+    let refused = grade(&["merge", "--out", merged.to_str().unwrap(), one.to_str().unwrap(), two.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_ne!(refused.status.code(), Some(0));
+    assert!(stderr.contains(&format!("{lost}: not graded")), "{stderr}");
+    let rerun = run(label, solved_shard);
+    assert!(rerun.contains("graded 1 submission(s), kept"), "{rerun}");
+    let ok = grade(&["merge", "--out", merged.to_str().unwrap(), one.to_str().unwrap(), two.to_str().unwrap()]);
+    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stderr));
+    let csv = std::fs::read_to_string(merged.join("grades.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 6, "{csv}");
+    assert!(rows.iter().any(|r| r.starts_with("solved,6,")), "{csv}");
+    assert_eq!(rows.iter().filter(|r| r.contains("not graded")).count(), 5, "{csv}");
+}
+
 /// A memory limit the notebook process cannot start under is refused up
 /// front, naming the minimum; with just that much, grading two submissions
 /// two at a time finishes (it once hung for good under 1 GiB).

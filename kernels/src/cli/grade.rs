@@ -24,10 +24,16 @@ pub const USAGE: &str = "usage:
       Make the student version: solutions replaced by FIXME stubs, hidden tests
       removed, outputs cleared.
   replearn-grade autograde --source SOURCE.ipynb --out DIR [--jobs N] [--timeout SECONDS]
-                           [--memory MB] [--seed N] SUBMISSION.ipynb...
+                           [--memory MB] [--seed N] [--shard I/N] [--regrade] SUBMISSION.ipynb...
       Grade each submission in its own process: DIR/<name>/results.json
       (Gradescope), feedback.md (for the student), answers.md (written answers),
-      graded.ipynb and grader.log (for you), and DIR/grades.csv.
+      graded.ipynb and grader.log (for you), and DIR/grades.csv. What DIR already
+      holds graded with the same SOURCE is kept (--regrade grades it again).
+      --shard I/N grades only shard I of N (by a hash of each file's name): give
+      every machine the same submission list and its own I and DIR.
+  replearn-grade merge --out DIR SHARD_DIR...
+      Combine the shards' folders into DIR with one DIR/grades.csv; refuses
+      (naming them) submissions not graded or graded twice.
   replearn-grade check NOTEBOOK.ipynb [--timeout SECONDS] [--memory MB]
       Run a student's notebook as it is and print each visible test's result
       and the score.
@@ -76,6 +82,8 @@ struct Args {
     memory_mb: Option<u64>,
     seed: Option<u64>,
     jobs: Option<usize>,
+    shard: Option<crate::grading::shard::Shard>,
+    regrade: bool,
     keep_going: bool,
     timings: bool,
     force: bool,
@@ -112,6 +120,8 @@ fn parse(args: &[String]) -> Result<Args> {
             }
             "--seed" => parsed.seed = Some(number(arg, it.next())?),
             "--jobs" | "-j" => parsed.jobs = Some(number(arg, it.next())?),
+            "--shard" => parsed.shard = Some(crate::grading::shard::Shard::parse(it.next().map(String::as_str).unwrap_or(""))?),
+            "--regrade" => parsed.regrade = true,
             "--keep-going" => parsed.keep_going = true,
             "--timings" => parsed.timings = true,
             "--force" => parsed.force = true,
@@ -153,6 +163,7 @@ fn dispatch(args: &[String]) -> Result<i32> {
         "run" => cmd_run(parsed),
         "assign" => cmd_assign(parsed),
         "autograde" => cmd_autograde(parsed),
+        "merge" => cmd_merge(parsed),
         "grade-one" => cmd_grade_one(parsed),
         "check" => cmd_check(parsed),
         "validate" => cmd_validate(parsed),
@@ -259,11 +270,15 @@ fn cmd_autograde(args: Args) -> Result<i32> {
     let options = AutogradeOptions {
         grade: args.grade_options(&source_nb),
         jobs: args.jobs.unwrap_or(1),
+        shard: args.shard,
+        regrade: args.regrade,
     };
     let summary = autograde(&source, &source_nb, &out, &args.positional, &options)?;
     println!(
-        "graded {} submission(s); grades in {}",
+        "graded {} submission(s){}{}; grades in {}",
         summary.graded,
+        if summary.kept > 0 { format!(", kept {} graded before", summary.kept) } else { String::new() },
+        args.shard.map(|s| format!(" (shard {}/{}: merge the shards' folders with `replearn-grade merge`)", s.index, s.count)).unwrap_or_default(),
         out.join("grades.csv").display()
     );
     if summary.grader_faults > 0 {
@@ -273,6 +288,15 @@ fn cmd_autograde(args: Args) -> Result<i32> {
         );
         return Ok(GRADER_FAULT);
     }
+    Ok(0)
+}
+
+fn cmd_merge(args: Args) -> Result<i32> {
+    let Some(out) = args.output.clone() else {
+        bail!("merge needs --out DIR and the shards' folders\n{USAGE}");
+    };
+    let summary = crate::grading::shard::merge(&args.positional, &out)?;
+    println!("merged {} submission(s) from {} shard folder(s); grades in {}", summary.merged, args.positional.len(), out.join("grades.csv").display());
     Ok(0)
 }
 

@@ -6,6 +6,7 @@ use crate::cells::runner::COMPILE_ALLOWANCE;
 use crate::grading::grade::{grade_notebook, GradeOptions, START_LIMIT};
 use crate::notebook::{replearn_meta, write_atomic, Notebook};
 use crate::grading::report::{grades_csv, SubmissionReport};
+use crate::grading::shard::{fingerprint, read_results, Shard, ShardManifest};
 use crate::grading::splice::splice;
 use anyhow::{Context, Result};
 use serde_json::Value;
@@ -154,17 +155,29 @@ pub fn job_limit(source: &Notebook, options: &GradeOptions) -> Duration {
 pub struct AutogradeOptions {
     pub grade: GradeOptions,
     pub jobs: usize,
+    /// Grade only this shard's submissions (all of them when `None`).
+    pub shard: Option<Shard>,
+    /// Grade again what this source already graded in `out` (by default it is kept).
+    pub regrade: bool,
 }
+
+/// The file in a graded folder naming the source notebook's fingerprint.
+pub const GRADED_WITH: &str = "graded_with";
 
 /// What `autograde` did.
 #[derive(Debug, Clone, Default)]
 pub struct AutogradeSummary {
     pub graded: usize,
     pub grader_faults: usize,
+    /// Submissions already graded with the same source, kept as they were.
+    pub kept: usize,
 }
 
-/// Grades every submission in a child process of this binary (`grade-one`),
-/// `jobs` at a time, then writes `grades.csv`.
+/// Grades every submission (of the shard, with `--shard`) in a child process
+/// of this binary (`grade-one`), `jobs` at a time, then writes `grades.csv`
+/// and `shard.json`. A submission whose folder already holds results from the
+/// same source notebook is kept, not graded again (unless `regrade`), so a
+/// re-run after a crash or a lost machine grades only what is missing.
 pub fn autograde(
     source_path: &Path,
     source: &Notebook,
@@ -176,14 +189,37 @@ pub fn autograde(
         check_source(source).map_err(|e| anyhow::anyhow!("{}: {e}", source_path.display()))?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let exe = std::env::current_exe().context("finding replearn-grade itself")?;
-    let jobs = job_names(submissions);
+    let all = job_names(submissions);
+    let shard = options.shard.unwrap_or(Shard { index: 1, count: 1 });
+    let source_fingerprint = fingerprint(&std::fs::read(source_path).with_context(|| format!("reading {}", source_path.display()))?);
+    ShardManifest {
+        shard,
+        source: source_fingerprint.clone(),
+        all: all.iter().map(|j| (j.name.clone(), super::shard::shard_of(&j.name, shard.count))).collect(),
+        tests: planned_tests(&roles).into_iter().map(|(id, _, _)| id).collect(),
+    }
+    .write(out)?;
+    let jobs: Vec<Job> = all.into_iter().filter(|j| shard.owns(&j.name)).collect();
     let total = jobs.len();
-    let limit = job_limit(source, &options.grade);
-    let mut queue = jobs.iter().cloned().enumerate();
-    let mut running: Vec<(Child, usize, Job, Instant)> = Vec::new();
     let mut summary = AutogradeSummary::default();
     // Each job's results.json, read once, in submission order (for grades.csv).
     let mut results: Vec<Option<Value>> = vec![None; total];
+    for (slot, job) in jobs.iter().enumerate() {
+        let dest = out.join(&job.name);
+        let same_source = std::fs::read_to_string(dest.join(GRADED_WITH)).is_ok_and(|f| f.trim() == source_fingerprint);
+        if !options.regrade && same_source {
+            if let Some(json) = read_results(&dest) {
+                results[slot] = Some(json);
+                summary.kept += 1;
+            }
+        }
+    }
+    if summary.kept > 0 {
+        println!("{} of {total} submission(s) already graded with this source in {}: kept (--regrade grades them again)", summary.kept, out.display());
+    }
+    let limit = job_limit(source, &options.grade);
+    let mut queue = jobs.iter().cloned().enumerate().filter(|(slot, _)| results[*slot].is_none()).collect::<Vec<_>>().into_iter();
+    let mut running: Vec<(Child, usize, Job, Instant)> = Vec::new();
     loop {
         while running.len() < options.jobs.max(1) {
             let Some((slot, job)) = queue.next() else {
@@ -191,6 +227,8 @@ pub fn autograde(
             };
             let dest = out.join(&job.name);
             std::fs::create_dir_all(&dest)?;
+            // Until it has finished, this folder's results are not this source's.
+            let _ = std::fs::remove_file(dest.join(GRADED_WITH));
             let log = std::fs::File::create(dest.join("grader.log"))?;
             let child = Command::new(&exe)
                 .arg("grade-one")
@@ -265,11 +303,13 @@ pub fn autograde(
             };
             if !valid || status.code() == Some(GRADER_FAULT) {
                 summary.grader_faults += 1;
+            } else {
+                write_atomic(&dest.join(GRADED_WITH), source_fingerprint.as_bytes())?;
             }
             summary.graded += 1;
             println!(
                 "[{}/{total}] {}: {} / {} in {:.0} s{}",
-                summary.graded,
+                summary.graded + summary.kept,
                 job.submission.display(),
                 json["score"],
                 json["extra_data"]["max_score"],
