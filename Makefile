@@ -27,14 +27,14 @@ STEP := $(ROOT)/scripts/setup-step
 # JupyterLab refuses to start as root without --allow-root; containers run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test setup toolchain venv rust-src fetch binaries kernel browser assign bench stl10-probes shapes-factor-table vit-cpu-budget gradescope data-stl10 clean-kernel-cache
+.PHONY: lab test setup toolchain venv rust-src fetch binaries kernel browser slurm assign bench stl10-probes shapes-factor-table vit-cpu-budget gradescope data-stl10 clean-kernel-cache
 
 # A spare kernel starts first (it ends with JupyterLab), so the first notebook opens at once.
 lab: setup
 	@if [ -n "$(ALLOW_ROOT)" ]; then echo "make lab: you are root (usual in a container), so JupyterLab starts with --allow-root"; fi
 	cd notebooks && replearn-kernel prestart --watch $$$$ && exec jupyter lab --notebook-dir=$(ROOT)/notebooks $(ALLOW_ROOT) $(LAB_ARGS)
 
-test: setup browser
+test: setup browser slurm
 	$(CARGO_TEST)
 
 # Debian's Chromium for the browser test (Playwright from the venv drives it;
@@ -44,6 +44,12 @@ browser: | toolchain
 	@test -x $(CHROMIUM) || $(STEP) "installing Debian's chromium for the browser test" \
 	  "install it as root: sudo apt-get install chromium (or set CHROMIUM to another Chromium binary)" \
 	  bash -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium'
+
+# Debian's Slurm for the test of the Slurm grading recipe (kernels/tests/slurm.rs).
+slurm: | toolchain
+	@command -v slurmctld >/dev/null && command -v sbatch >/dev/null || $(STEP) "installing Debian's slurm-wlm for the test of the Slurm grading recipe" \
+	  "install it as root: sudo apt-get install slurm-wlm" \
+	  bash -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm'
 
 # Everything a notebook needs: venv, binaries, kernelspec, pre-built kernel folder.
 setup: kernel
