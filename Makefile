@@ -27,7 +27,7 @@ STEP := $(ROOT)/scripts/setup-step
 # JupyterLab refuses to start as root without --allow-root; containers run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test setup toolchain venv rust-src fetch binaries kernel browser slurm assign bench stl10-probes shapes-factor-table vit-cpu-budget gradescope data-stl10 clean-kernel-cache
+.PHONY: lab test setup toolchain venv rust-src fetch binaries kernel browser slurm assign bench stl10-probes shapes-factor-table vit-cpu-budget dry-part-budget gradescope data-stl10 clean-kernel-cache
 
 # A spare kernel starts first (it ends with JupyterLab), so the first notebook opens at once.
 lab: setup
@@ -114,13 +114,14 @@ bench: setup
 	$(VENV)/bin/python scripts/bench_kernel.py
 	$(VENV)/bin/python scripts/bench_train_step.py
 	$(VENV)/bin/python scripts/bench_grade.py
+	$(VENV)/bin/python scripts/bench_shards.py
 	cargo run --release --locked --example bench_reduce
 
 # The assignments' full-budget runs outside the notebooks; each prints a
 # markdown table (figures in the README). Pass options in ARGS, e.g.
 #   make stl10-probes ARGS="--stand-in data/stl10_stand_in"
 #   make shapes-factor-table ARGS="--images 16000 --train 10000 --ae-epochs 4 --cl-epochs 6"
-stl10-probes shapes-factor-table vit-cpu-budget: venv fetch
+stl10-probes shapes-factor-table vit-cpu-budget dry-part-budget: venv fetch
 	cargo run --release --locked --example $(subst -,_,$@) -- $(ARGS)
 
 # The only downloads replearn makes, on request: the official STL-10 archive
