@@ -142,7 +142,10 @@ pub fn prestart(args: &[String]) -> Result<()> {
         }
     }
     if pool::size() == 0 {
-        println!("{}=0: no spare kernel", env::KERNEL_POOL);
+        println!(
+            "no spare kernel: {} is 0, or the memory this user may use (MEM_LIMIT or the cgroup's limit) has no room for one beside a notebook (README, \"JupyterHub\")",
+            env::KERNEL_POOL
+        );
         return Ok(());
     }
     let env: Vec<(OsString, OsString)> = std::env::vars_os().collect();

@@ -35,29 +35,66 @@ use std::time::{Duration, Instant};
 /// The variable is dropped, so the notebook starts with none.
 pub const WARM_UP: &str = "let replearn_warm_up = Tensor::arange(12, (Kind::Float, device())).reshape([3, 4]);\ndrop(replearn_warm_up);\n";
 
-/// How many spares to keep: `REPLEARN_KERNEL_POOL`, else 2 on a machine
-/// with 16 GiB of memory or more (two notebooks opened together both start
-/// at once) and 1 below (a spare holds about 1.6 GB).
+/// What a waiting spare holds, measured (README, "JupyterHub"): the evcxr
+/// child with libtorch loaded and the warm-up's types, plus the kernel.
+pub const SPARE_BYTES: u64 = 1_600_000_000;
+
+/// What a notebook's own kernel and the Jupyter server need besides spares.
+const IN_USE_BYTES: u64 = SPARE_BYTES + 1_000_000_000;
+
+/// How many spares to keep: `REPLEARN_KERNEL_POOL` when set; otherwise as
+/// many as fit in the memory this user may use beside one running notebook
+/// and the server ([`pool_size`]), at most 1 on a JupyterHub and at most 2
+/// elsewhere (two notebooks opened together both start at once).
 pub fn size() -> usize {
-    if let Some(n) = std::env::var(env::KERNEL_POOL)
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-    {
-        return n;
-    }
-    let total_kib = std::fs::read_to_string("/proc/meminfo")
+    let explicit = std::env::var(env::KERNEL_POOL).ok().and_then(|v| v.trim().parse().ok());
+    let on_hub = std::env::var_os("JUPYTERHUB_USER").is_some() || std::env::var_os("JUPYTERHUB_API_TOKEN").is_some();
+    let limits = [std::env::var("MEM_LIMIT").ok().and_then(|v| v.trim().parse().ok()), cgroup_memory_limit()];
+    let total = std::fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|m| {
             m.lines()
                 .find_map(|l| l.strip_prefix("MemTotal:"))
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         })
-        .unwrap_or(0);
-    if total_kib >= 15 * (1 << 20) {
-        2
-    } else {
-        1
+        .map_or(0, |kib| kib * 1024);
+    pool_size(explicit, limits.into_iter().flatten().min(), on_hub, total)
+}
+
+/// The pool size for an explicit setting, a memory limit in bytes (the
+/// hub's `MEM_LIMIT` or the cgroup's, whichever is lower), whether this runs
+/// on a JupyterHub, and the machine's memory in bytes.
+pub fn pool_size(explicit: Option<usize>, limit: Option<u64>, on_hub: bool, total: u64) -> usize {
+    if let Some(n) = explicit {
+        return n;
     }
+    let memory = limit.unwrap_or(total).min(if total > 0 { total } else { u64::MAX });
+    let fit = (memory.saturating_sub(IN_USE_BYTES) / SPARE_BYTES) as usize;
+    let cap = if on_hub { 1 } else if total >= 15 * (1 << 30) { 2 } else { 1 };
+    // Without a limit, a small machine still gets one spare, as before.
+    if limit.is_none() && !on_hub {
+        return cap;
+    }
+    fit.min(cap)
+}
+
+/// The memory limit of this process's cgroup (v2 `memory.max`, else v1), if it has one.
+fn cgroup_memory_limit() -> Option<u64> {
+    let own = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    for line in own.lines() {
+        let path = line.rsplit(':').next().unwrap_or("/");
+        for file in [format!("/sys/fs/cgroup{path}/memory.max"), format!("/sys/fs/cgroup/memory{path}/memory.limit_in_bytes")] {
+            if let Ok(v) = std::fs::read_to_string(&file) {
+                // "max", or v1's "no limit" (a number near 2^63).
+                if let Ok(bytes) = v.trim().parse::<u64>() {
+                    if bytes < 1 << 60 {
+                        return Some(bytes);
+                    }
+                }
+            }
+        }
+    }
+    None
 }
 
 /// Variables that differ between kernels of one Jupyter server and do not
@@ -477,6 +514,28 @@ mod tests {
         assert_eq!(base, reordered);
         assert_eq!(base, per_kernel);
         assert_ne!(base, other);
+    }
+
+    #[test]
+    fn the_pool_fits_the_memory_a_user_may_use() {
+        const GB: u64 = 1_000_000_000;
+        let machine = 64 * (1 << 30);
+        // Set explicitly: that number, whatever the memory.
+        assert_eq!(pool_size(Some(3), Some(2 * GB), true, machine), 3);
+        // A hub gives each user 2 GB: no room for a spare beside the notebook.
+        assert_eq!(pool_size(None, Some(2 * GB), true, machine), 0);
+        assert_eq!(pool_size(None, Some(4 * GB), true, machine), 0);
+        // 4.2 GB fits one (1.6 notebook + 1.0 server + 1.6 spare); a hub never gets two.
+        assert_eq!(pool_size(None, Some(4_200_000_000), true, machine), 1);
+        assert_eq!(pool_size(None, Some(16 * GB), true, machine), 1);
+        // On a hub without a limit, the machine's memory decides, at most one.
+        assert_eq!(pool_size(None, None, true, machine), 1);
+        assert_eq!(pool_size(None, None, true, 3 * GB), 0);
+        // A laptop: two from 15 GiB, else one, as before; a container's limit counts.
+        assert_eq!(pool_size(None, None, false, 16 * (1 << 30)), 2);
+        assert_eq!(pool_size(None, None, false, 8 * (1 << 30)), 1);
+        assert_eq!(pool_size(None, Some(3 * GB), false, machine), 0);
+        assert_eq!(pool_size(None, Some(6 * GB), false, machine), 2);
     }
 
     #[test]
