@@ -26,6 +26,10 @@ pub struct GeneratorComparison {
     /// Standard deviation of each of the autoencoder's code dimensions on the training digits
     /// (the scale a random latent would need to match).
     pub autoencoder_code_std: Vec<f64>,
+    /// Mean distance from a code to its nearest training digit's code: for draws
+    /// of N(0, I), and for the held-out digits' codes (for scale).
+    pub random_code_gap: f64,
+    pub held_out_code_gap: f64,
     pub final_losses: (f64, f64),
 }
 
@@ -45,7 +49,12 @@ impl fmt::Display for GeneratorComparison {
         writeln!(f, "  autoencoder decoder on N(0, I):    {:.3}", self.autoencoder_distance)?;
         writeln!(f, "  VAE decoder on its prior N(0, I):  {:.3}", self.vae_distance)?;
         let stds: Vec<String> = self.autoencoder_code_std.iter().map(|s| format!("{s:.2}")).collect();
-        write!(f, "the autoencoder's codes have standard deviations [{}] per dimension, not 1", stds.join(", "))
+        writeln!(f, "the autoencoder's codes have standard deviations [{}] per dimension", stds.join(", "))?;
+        write!(
+            f,
+            "distance to the nearest training digit's code: {:.2} from a draw of N(0, I), {:.2} from a held-out digit's code",
+            self.random_code_gap, self.held_out_code_gap
+        )
     }
 }
 
@@ -84,19 +93,23 @@ pub fn compare_generators(digits: &DigitsChoice, latent: i64, epochs: usize, n: 
     })?;
 
     crate::seed(1);
-    let (real, ae_samples, vae_samples, code_std) = tch::no_grad(|| {
+    let (real, ae_samples, vae_samples, code_std, gaps) = tch::no_grad(|| {
         let real = digits.test.pixels.narrow(0, 0, n.min(digits.test.len())).to_device(device);
         let z = Tensor::randn([n, latent], (Kind::Float, device));
         let ae_samples = decoder.forward(&z).sigmoid();
         let vae_samples = vae.sample(n);
-        let code_std = encoder.forward(&x).std_dim([0].as_slice(), true, false);
-        (real, ae_samples, vae_samples, code_std)
+        let codes = encoder.forward(&x);
+        let code_std = codes.std_dim([0].as_slice(), true, false);
+        let gaps = (nearest_distances(&z, &codes), nearest_distances(&encoder.forward(&real), &codes));
+        (real, ae_samples, vae_samples, code_std, gaps)
     });
     let comparison = GeneratorComparison {
         real_distance: nearest_distances(&real, &x),
         autoencoder_distance: nearest_distances(&ae_samples, &x),
         vae_distance: nearest_distances(&vae_samples, &x),
         autoencoder_code_std: Vec::<f64>::try_from(code_std.to_kind(Kind::Double).to_device(Device::Cpu))?,
+        random_code_gap: gaps.0,
+        held_out_code_gap: gaps.1,
         real: real.view([-1, 1, side, side]).to_device(Device::Cpu),
         autoencoder: ae_samples.view([-1, 1, side, side]).to_device(Device::Cpu),
         vae: vae_samples.view([-1, 1, side, side]).to_device(Device::Cpu),
@@ -124,6 +137,7 @@ mod tests {
         assert_eq!(c.vae.size(), [64, 1, 8, 8]);
         assert!(c.vae_distance < c.autoencoder_distance, "{c}");
         assert!(c.real_distance < c.autoencoder_distance, "{c}");
+        assert!(c.random_code_gap > 0.0 && c.held_out_code_gap > 0.0, "{c}");
         assert!(c.figure(8).is_ok());
     }
 }
