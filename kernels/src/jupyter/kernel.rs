@@ -143,7 +143,7 @@ pub fn prestart(args: &[String]) -> Result<()> {
     }
     if pool::size() == 0 {
         println!(
-            "no spare kernel: {} is 0, or the memory this user may use (MEM_LIMIT or the cgroup's limit) has no room for one beside a notebook (README, \"JupyterHub\")",
+            "no spare kernel: {} is 0, or the memory this user may use (MEM_LIMIT or the cgroup's limit) has no room for one beside a notebook (README, \"The kernel\")",
             env::KERNEL_POOL
         );
         return Ok(());

@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 /// The variable is dropped, so the notebook starts with none.
 pub const WARM_UP: &str = "let replearn_warm_up = Tensor::arange(12, (Kind::Float, device())).reshape([3, 4]);\ndrop(replearn_warm_up);\n";
 
-/// What a waiting spare holds, measured (README, "JupyterHub"): the evcxr
+/// What a waiting spare holds, measured (README, "The kernel"): the evcxr
 /// child with libtorch loaded and the warm-up's types, plus the kernel.
 pub const SPARE_BYTES: u64 = 1_600_000_000;
 
@@ -78,23 +78,28 @@ pub fn pool_size(explicit: Option<usize>, limit: Option<u64>, on_hub: bool, tota
     fit.min(cap)
 }
 
-/// The memory limit of this process's cgroup (v2 `memory.max`, else v1), if it has one.
+/// The memory limit of this process's cgroup (v2 `memory.max`, else v1's), if it has one.
 fn cgroup_memory_limit() -> Option<u64> {
     let own = std::fs::read_to_string("/proc/self/cgroup").ok()?;
-    for line in own.lines() {
-        let path = line.rsplit(':').next().unwrap_or("/");
-        for file in [format!("/sys/fs/cgroup{path}/memory.max"), format!("/sys/fs/cgroup/memory{path}/memory.limit_in_bytes")] {
-            if let Ok(v) = std::fs::read_to_string(&file) {
-                // "max", or v1's "no limit" (a number near 2^63).
-                if let Ok(bytes) = v.trim().parse::<u64>() {
-                    if bytes < 1 << 60 {
-                        return Some(bytes);
-                    }
-                }
-            }
-        }
+    own.lines().filter_map(cgroup_limit_file).find_map(|file| {
+        let value = std::fs::read_to_string(file).ok()?;
+        // "max" (v2) or a number near 2^63 (v1) mean no limit.
+        value.trim().parse::<u64>().ok().filter(|&bytes| bytes < 1 << 60)
+    })
+}
+
+/// The file holding the memory limit for one line of `/proc/self/cgroup`:
+/// `0::/path` is cgroup v2, `N:memory:/path` v1's memory controller; other controllers have none.
+fn cgroup_limit_file(line: &str) -> Option<String> {
+    let mut fields = line.splitn(3, ':');
+    let (controllers, path) = (fields.nth(1)?, fields.next()?);
+    if controllers.is_empty() {
+        Some(format!("/sys/fs/cgroup{path}/memory.max"))
+    } else if controllers.split(',').any(|c| c == "memory") {
+        Some(format!("/sys/fs/cgroup/memory{path}/memory.limit_in_bytes"))
+    } else {
+        None
     }
-    None
 }
 
 /// Variables that differ between kernels of one Jupyter server and do not
@@ -536,6 +541,15 @@ mod tests {
         assert_eq!(pool_size(None, None, false, 8 * (1 << 30)), 1);
         assert_eq!(pool_size(None, Some(3 * GB), false, machine), 0);
         assert_eq!(pool_size(None, Some(6 * GB), false, machine), 2);
+    }
+
+    #[test]
+    fn the_memory_limit_is_read_from_the_memory_controller_only() {
+        assert_eq!(cgroup_limit_file("0::/user.slice/u"), Some("/sys/fs/cgroup/user.slice/u/memory.max".into()));
+        assert_eq!(cgroup_limit_file("4:memory:/process_api/x"), Some("/sys/fs/cgroup/memory/process_api/x/memory.limit_in_bytes".into()));
+        assert_eq!(cgroup_limit_file("3:cpu,memory:/a"), Some("/sys/fs/cgroup/memory/a/memory.limit_in_bytes".into()));
+        assert_eq!(cgroup_limit_file("8:pids:/"), None);
+        assert_eq!(cgroup_limit_file("9:name=systemd:/"), None);
     }
 
     #[test]
