@@ -115,6 +115,7 @@ bench: setup
 	$(VENV)/bin/python scripts/bench_train_step.py
 	$(VENV)/bin/python scripts/bench_grade.py
 	$(VENV)/bin/python scripts/bench_shards.py
+	scripts/bench_spare_memory.sh
 	cargo run --release --locked --example bench_reduce
 
 # The assignments' full-budget runs outside the notebooks; each prints a
