@@ -101,40 +101,47 @@ impl MlpCnnComparison {
     }
 }
 
+/// A classifier of `kind` for `[N, 1, S, S]` images, seeded with 0 and trained
+/// (Adam 3e-3, batches of 64, `epochs`) on the first `n` of `images` and
+/// `labels`; with its parameter count.
+fn train_classifier(kind: ClassifierKind, images: &Tensor, labels: &Tensor, n: i64, epochs: usize, label: &str, device: Device) -> Result<(Classifier, usize)> {
+    crate::seed(0);
+    let vs = VarStore::new(device);
+    let net = Classifier::new(&vs.root(), kind, images.size()[2]);
+    let parameters = vs.trainable_variables().iter().map(|v| v.numel()).sum();
+    let run = LoopConfig { epochs, batch_size: 64, max_steps_per_epoch: None, seed: 0, device };
+    Trainer::new(label, "cross-entropy", &run).group(ParamGroup::adam(&vs, 3e-3)).quiet().fit(n as usize, |batch| {
+        let rows = Tensor::from_slice(batch.indices).to_device(device);
+        Ok(net.forward(&images.index_select(0, &rows)).cross_entropy_for_logits(&labels.index_select(0, &rows)))
+    })?;
+    Ok((net, parameters))
+}
+
+/// The share of `images` whose arg-max class is their label.
+fn test_accuracy(net: &Classifier, images: &Tensor, labels: &Tensor) -> f64 {
+    let predicted = tch::no_grad(|| net.forward(images)).argmax(1, false);
+    predicted.eq_tensor(labels).to_kind(Kind::Float).mean(Kind::Float).double_value(&[])
+}
+
 /// Trains an MLP and a CNN (Adam 3e-3, batches of 64, `epochs`) on all the
 /// training digits and on the first `few`, each seeded the same, and tests
 /// each on the test digits shifted diagonally by each of `shifts` pixels.
 pub fn compare_mlp_cnn(digits: &DigitsChoice, few: i64, epochs: usize, shifts: &[i64], device: Device) -> Result<MlpCnnComparison> {
     let margin = shifts.iter().map(|s| s.abs()).max().unwrap_or(0);
-    let side = digits.train.side + 2 * margin;
     let train_images = with_margin(&digits.train, margin).to_device(device);
     let test_images = with_margin(&digits.test, margin).to_device(device);
     let (train_labels, test_labels) = (digits.train.labels.to_device(device), digits.test.labels.to_device(device));
     let mut comparison = MlpCnnComparison { mlp_parameters: 0, cnn_parameters: 0, shifts: shifts.to_vec(), rows: Vec::new() };
     for n in [digits.train.len(), few.min(digits.train.len())] {
         for kind in [ClassifierKind::Mlp, ClassifierKind::Cnn] {
-            crate::seed(0);
-            let vs = VarStore::new(device);
-            let net = Classifier::new(&vs.root(), kind, side);
-            let parameters: usize = vs.trainable_variables().iter().map(|v| v.numel()).sum();
+            // About as many images whatever the data: small data gets more epochs.
+            let epochs_here = epochs * (digits.train.len() as usize).div_ceil(n as usize);
+            let (net, parameters) = train_classifier(kind, &train_images, &train_labels, n, epochs_here, &format!("{kind:?} on {n} digits"), device)?;
             match kind {
                 ClassifierKind::Mlp => comparison.mlp_parameters = parameters,
                 ClassifierKind::Cnn => comparison.cnn_parameters = parameters,
             }
-            // The same number of steps whatever the data: small data gets more epochs.
-            let epochs_here = epochs * (digits.train.len() as usize).div_ceil(n as usize);
-            let run = LoopConfig { epochs: epochs_here, batch_size: 64, max_steps_per_epoch: None, seed: 0, device };
-            Trainer::new(format!("{kind:?} on {n} digits"), "cross-entropy", &run).group(ParamGroup::adam(&vs, 3e-3)).quiet().fit(n as usize, |batch| {
-                let rows = Tensor::from_slice(batch.indices).to_device(device);
-                Ok(net.forward(&train_images.index_select(0, &rows)).cross_entropy_for_logits(&train_labels.index_select(0, &rows)))
-            })?;
-            let accuracies = shifts
-                .iter()
-                .map(|&s| {
-                    let predicted = tch::no_grad(|| net.forward(&shift_images(&test_images, s, s))).argmax(1, false);
-                    predicted.eq_tensor(&test_labels).to_kind(Kind::Float).mean(Kind::Float).double_value(&[])
-                })
-                .collect::<Vec<f64>>();
+            let accuracies: Vec<f64> = shifts.iter().map(|&s| test_accuracy(&net, &shift_images(&test_images, s, s), &test_labels)).collect();
             println!("{kind:?} ({parameters} parameters) on {n} digits: accuracy {:.1}% unshifted", 100.0 * accuracies[0]);
             comparison.rows.push((kind, n, accuracies));
         }
@@ -158,19 +165,10 @@ pub fn compare_on_position_task(digits: &DigitsChoice, shift: i64, epochs: usize
         (left.where_self(&pick.logical_not(), &right).to_device(device), labels.to_device(device))
     };
     let ((train_x, train_y), (test_x, test_y)) = (moved(&digits.train), moved(&digits.test));
-    let side = train_x.size()[2];
     let mut accuracies = Vec::new();
     for kind in [ClassifierKind::Mlp, ClassifierKind::Cnn] {
-        crate::seed(0);
-        let vs = VarStore::new(device);
-        let net = Classifier::new(&vs.root(), kind, side);
-        let run = LoopConfig { epochs, batch_size: 64, max_steps_per_epoch: None, seed: 0, device };
-        Trainer::new(format!("{kind:?} on the position task"), "cross-entropy", &run).group(ParamGroup::adam(&vs, 3e-3)).quiet().fit(train_y.size()[0] as usize, |batch| {
-            let rows = Tensor::from_slice(batch.indices).to_device(device);
-            Ok(net.forward(&train_x.index_select(0, &rows)).cross_entropy_for_logits(&train_y.index_select(0, &rows)))
-        })?;
-        let predicted = tch::no_grad(|| net.forward(&test_x)).argmax(1, false);
-        accuracies.push(predicted.eq_tensor(&test_y).to_kind(Kind::Float).mean(Kind::Float).double_value(&[]));
+        let (net, _) = train_classifier(kind, &train_x, &train_y, train_y.size()[0], epochs, &format!("{kind:?} on the position task"), device)?;
+        accuracies.push(test_accuracy(&net, &test_x, &test_y));
     }
     Ok((accuracies[0], accuracies[1]))
 }
