@@ -38,6 +38,7 @@ pub fn run_kernel(connection_file: &Path) -> Result<()> {
         None
     };
     let server = parent_pid();
+    end_with_parent(server);
     let refill = |pool: &pool::Pool| {
         if let Err(e) = pool.fill(spares, server, &env) {
             eprintln!("replearn: starting a spare kernel: {e:#}");
@@ -73,6 +74,22 @@ pub fn run_kernel(connection_file: &Path) -> Result<()> {
     let result = serve_taken(connection_file, taken);
     own.remove();
     result
+}
+
+/// Ends this process when the Jupyter server that started it has ended, as
+/// ipykernel's parent poller does. A server stopped in order shuts its kernels
+/// down itself; one that is killed (a hub stopping a student's server
+/// mid-start, the out-of-memory killer) cannot, and its kernel would wait,
+/// holding a spare, for nobody. The spare and the process where cells run end
+/// with this process (they watch it).
+fn end_with_parent(server: u32) {
+    std::thread::spawn(move || loop {
+        std::thread::sleep(Duration::from_millis(500));
+        if parent_pid() != server {
+            eprintln!("replearn: the Jupyter server (process {server}) has ended; so does this kernel");
+            std::process::exit(0);
+        }
+    });
 }
 
 /// Passes Jupyter's messages to a taken spare until the spare ends.
@@ -113,7 +130,8 @@ pub fn run_spare(pool_dir: PathBuf, connection_file: &Path) -> Result<()> {
     crate::cells::cwd_fifo::make_cwd_fifo(&fifo)?;
     std::env::set_var(env::CWD_FIFO, &fifo);
     startup::write_kernel_startup(&root, &session, pool::WARM_UP)?;
-    std::thread::spawn(move || pool::serve_spare(pool_dir, kernel, fifo));
+    let session_dir = session.dir.clone();
+    std::thread::spawn(move || pool::serve_spare(pool_dir, kernel, fifo, session_dir));
     // evcxr_jupyter reads the connection file named on the command line.
     let result = evcxr_jupyter::main();
     let _ = std::fs::remove_file(connection_file);

@@ -388,7 +388,10 @@ fn socket_dir() -> Result<PathBuf> {
 /// The spare's side, run on a thread beside evcxr's kernel: waits until the
 /// kernel answers, offers it, hands it to the kernel that takes it, and asks
 /// it to shut down when that kernel ends (or when the spare is not wanted).
-pub fn serve_spare(pool_dir: PathBuf, kernel: ConnectionInfo, cwd_fifo: PathBuf) {
+/// evcxr still busy with its start-up does not hear that request, so when
+/// the process is still running [`SHUTDOWN_GRACE`] later, it removes its
+/// build folder (`session_dir`) and exits.
+pub fn serve_spare(pool_dir: PathBuf, kernel: ConnectionInfo, cwd_fifo: PathBuf, session_dir: PathBuf) {
     let runtime = match crate::jupyter::wire::runtime() {
         Ok(r) => r,
         Err(e) => return eprintln!("spare {}: {e}", std::process::id()),
@@ -404,9 +407,15 @@ pub fn serve_spare(pool_dir: PathBuf, kernel: ConnectionInfo, cwd_fifo: PathBuf)
     }
     if let Err(e) = runtime.block_on(crate::jupyter::wire::request_shutdown(&kernel)) {
         eprintln!("spare {pid}: asking the kernel to shut down: {e:#}");
-        std::process::exit(1);
     }
+    std::thread::sleep(SHUTDOWN_GRACE);
+    eprintln!("spare {pid}: evcxr did not shut down when asked; ending the process");
+    let _ = std::fs::remove_dir_all(&session_dir);
+    std::process::exit(0);
 }
+
+/// How long a spare that was asked to shut down may take before it is ended.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 fn offer(
     runtime: &tokio::runtime::Runtime,
