@@ -27,14 +27,14 @@ STEP := $(ROOT)/scripts/setup-step
 # JupyterLab refuses to start as root without --allow-root; containers run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test setup toolchain venv rust-src fetch binaries kernel browser slurm assign bench stl10-probes shapes-factor-table vit-cpu-budget dry-part-budget gradescope data-stl10 clean-kernel-cache
+.PHONY: lab test setup toolchain venv rust-src fetch binaries kernel browser slurm hub-proxy assign bench stl10-probes shapes-factor-table vit-cpu-budget dry-part-budget gradescope data-stl10 clean-kernel-cache
 
 # A spare kernel starts first (it ends with JupyterLab), so the first notebook opens at once.
 lab: setup
 	@if [ -n "$(ALLOW_ROOT)" ]; then echo "make lab: you are root (usual in a container), so JupyterLab starts with --allow-root"; fi
 	cd notebooks && replearn-kernel prestart --watch $$$$ && exec jupyter lab --notebook-dir=$(ROOT)/notebooks $(ALLOW_ROOT) $(LAB_ARGS)
 
-test: setup browser slurm
+test: setup browser slurm hub-proxy
 	$(CARGO_TEST)
 
 # Debian's Chromium for the browser test (Playwright from the venv drives it;
@@ -50,6 +50,17 @@ slurm: | toolchain
 	@command -v slurmctld >/dev/null && command -v sbatch >/dev/null || $(STEP) "installing Debian's slurm-wlm for the test of the Slurm grading recipe" \
 	  "install it as root: sudo apt-get install slurm-wlm" \
 	  bash -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm'
+
+# JupyterHub's proxy (configurable-http-proxy, from the npm registry, at the
+# version deploy/hub/package-lock.json pins) for the JupyterHub test
+# (kernels/tests/hub.rs); jupyterhub itself is in requirements.txt.
+HUB_PROXY := $(REPLEARN_CACHE)/hub-proxy
+hub-proxy: $(HUB_PROXY)/.installed
+$(HUB_PROXY)/.installed: deploy/hub/package.json deploy/hub/package-lock.json | toolchain
+	@$(STEP) "installing configurable-http-proxy (JupyterHub's proxy) from the npm registry into $(HUB_PROXY)" \
+	  "install Node.js 20 or newer with npm (Debian: apt install nodejs npm) and check that registry.npmjs.org is reachable" \
+	  bash -c 'mkdir -p $(HUB_PROXY) && cp deploy/hub/package.json deploy/hub/package-lock.json $(HUB_PROXY)/ && cd $(HUB_PROXY) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error'
+	touch $@
 
 # Everything a notebook needs: venv, binaries, kernelspec, pre-built kernel folder.
 setup: kernel
