@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs replearn for every student of a JupyterHub, from this checkout.
+#
+#   deploy/hub/install.sh JUPYTER_PREFIX [SHARED_CACHE]
+#
+# JUPYTER_PREFIX is the environment the students' servers run from: for The
+# Littlest JupyterHub /opt/tljh/user; in deploy/Dockerfile /usr/local.
+# SHARED_CACHE (default /opt/replearn-cache) receives the heavy caches: the
+# cargo target folder and the pre-built kernel folder that every student's
+# kernel copies, so that a first notebook compiles nothing.
+#
+# Run it as root (or as the owner of the install), with the Rust toolchain
+# that the students' kernels will use on PATH, installed where they can read
+# it (RUSTUP_HOME and CARGO_HOME outside a private home, e.g. /opt/rustup and
+# /opt/cargo: README, "Students on a JupyterHub"). It
+#   1. runs `make setup` with the caches in SHARED_CACHE;
+#   2. installs the kernelspec "Rust (replearn)" into JUPYTER_PREFIX, naming
+#      the toolchain and the shared cache (`replearn-kernel install --prefix
+#      --shared-cache`);
+#   3. makes the checkout, the toolchain and the cache readable and not
+#      writable by others, and the instructor notebooks (*_source.ipynb, with
+#      solutions and hidden tests) readable by the owner only;
+#   4. checks, as the user `nobody`, that a student can reach all of it.
+# Run it again after `git pull`: it rebuilds what changed.
+set -euo pipefail
+
+prefix=${1:?usage: deploy/hub/install.sh JUPYTER_PREFIX [SHARED_CACHE]}
+cache=${2:-/opt/replearn-cache}
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+step() { printf '==> %s\n' "$*"; }
+fail() { printf 'deploy/hub/install.sh: %s\n' "$*" >&2; exit 1; }
+
+[ -d "$prefix/share/jupyter" ] || [ -x "$prefix/bin/jupyterhub-singleuser" ] \
+  || fail "$prefix is not a Jupyter environment (no share/jupyter, no bin/jupyterhub-singleuser): give the prefix the students' servers run from, e.g. /opt/tljh/user"
+command -v cargo >/dev/null || fail "no cargo on PATH: install Rust 1.95 for all users (README, \"Students on a JupyterHub\") and put its bin folder on PATH"
+cargo_home=${CARGO_HOME:-$HOME/.cargo}
+rustup_home=${RUSTUP_HOME:-$HOME/.rustup}
+
+step "building the kit with its caches in $cache (make setup)"
+mkdir -p "$cache"
+make -C "$root" setup REPLEARN_CACHE="$cache"
+
+step "installing the kernelspec into $prefix"
+"$root/.venv/bin/replearn-kernel" install --venv "$root/.venv" --prefix "$prefix" --shared-cache "$cache"
+
+step "making the kit readable by every student, writable by none"
+chmod -R a+rX,go-w "$root" "$cache/evcxr" "$cargo_home" "$rustup_home"
+chmod go-rwx "$root"/notebooks/*_source.ipynb
+
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+  step "checking, as the user nobody, what a student's kernel reads"
+  spec="$prefix/share/jupyter/kernels/replearn/kernel.json"
+  path=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["env"]["PATH"])' "$spec")
+  template=$(ls -d "$cache"/evcxr/*/template 2>/dev/null | head -1)
+  runuser -u nobody -- env -i HOME=/nonexistent PATH="$path" CARGO_HOME="$cargo_home" RUSTUP_HOME="$rustup_home" \
+    bash -c "cargo --version && test -r '$template/replearn-ready' && test -x '$root/.venv/bin/replearn-kernel' && test -r '$root/kernels/startup.evcxr' && ! test -r '$(ls "$root"/notebooks/*_source.ipynb | head -1)'" \
+    || fail "a student could not reach the toolchain, the pre-built folder or the kernel (or could read an instructor notebook): check that no folder above $root, $cache, $cargo_home or $rustup_home is private (e.g. /root)"
+fi
+step "done: students choose the kernel \"Rust (replearn)\"; give them the student notebooks (notebooks/NN_name.ipynb, never *_source.ipynb)"
