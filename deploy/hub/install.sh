@@ -20,7 +20,8 @@
 #   3. makes the checkout, the toolchain and the cache readable and not
 #      writable by others, and the instructor notebooks (*_source.ipynb, with
 #      solutions and hidden tests) readable by the owner only;
-#   4. checks, as the user `nobody`, that a student can reach all of it.
+#   4. names the shared cache for students' terminals (/etc/profile.d), and
+#      checks, as the user `nobody`, that a student can reach all of it.
 # Run it again after `git pull`: it rebuilds what changed.
 set -euo pipefail
 
@@ -46,6 +47,11 @@ step "installing the kernelspec into $prefix"
 step "making the kit readable by every student, writable by none"
 chmod -R a+rX,go-w "$root" "$cache/evcxr" "$cargo_home" "$rustup_home"
 chmod go-rwx "$root"/notebooks/*_source.ipynb
+
+if [ "$(id -u)" = 0 ] && [ -d /etc/profile.d ]; then
+  step "naming the shared cache in /etc/profile.d/replearn.sh (replearn-grade in a student's terminal)"
+  printf 'export REPLEARN_SHARED_CACHE=%q\n' "$cache" > /etc/profile.d/replearn.sh
+fi
 
 if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
   step "checking, as the user nobody, what a student's kernel reads"
