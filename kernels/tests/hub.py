@@ -95,6 +95,14 @@ def processes_of(user):
     return found
 
 
+def left_running(users, limit):
+    """Waits up to `limit` s for the users' processes to end; returns (pid, command line) of those left."""
+    deadline = time.time() + limit
+    while any(processes_of(u) for u in users) and time.time() < deadline:
+        time.sleep(0.5)
+    return [(p, command_line(p)) for u in users for p in processes_of(u)]
+
+
 def command_line(pid):
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
@@ -304,10 +312,8 @@ c.JupyterHub.load_roles = [{{"name": "course-admin", "services": ["course-admin"
         status, body = request(f"{base}/hub/api/users/ada/server", "DELETE", tokens["ada"])
         assert status in (202, 204), f"ada's server did not stop: {status} {body}"
         wait_for("ada's server stopped", lambda: not request(f"{base}/hub/api/users/ada", token=ADMIN_TOKEN)[1]["servers"], 60, log)
-        deadline = time.time() + 30
-        while processes_of("ada") and time.time() < deadline:
-            time.sleep(0.5)
-        assert not processes_of("ada"), f"ada's processes left running: {[command_line(p) for p in processes_of('ada')]}"
+        left = left_running(["ada"], 30)
+        assert not left, f"ada's server was stopped, and these were left running: {left}"
         status, text = asyncio.run(run_cell(base, "ben", tokens["ben"], kernels["ben"], "t.size()"))
         assert status == "ok" and "[2, 3]" in text, f"ben's kernel after ada stopped: {status} {text}"
         assert cell_pids["ben"] in processes_of("ben"), "ben's cell process ended with ada's server"
@@ -318,10 +324,8 @@ c.JupyterHub.load_roles = [{{"name": "course-admin", "services": ["course-admin"
         server = [p for p in processes_of("cy") if "jupyterhub-singleuser" in command_line(p)]
         assert len(server) == 1, [command_line(p) for p in processes_of("cy")]
         os.kill(server[0], signal.SIGKILL)
-        deadline = time.time() + 30
-        while processes_of("cy") and time.time() < deadline:
-            time.sleep(0.5)
-        assert not processes_of("cy"), f"cy's server was killed, and these were left running: {[command_line(p) for p in processes_of('cy')]}"
+        left = left_running(["cy"], 30)
+        assert not left, f"cy's server was killed, and these were left running: {left}"
         print("cy's server killed: none of cy's processes left", flush=True)
     finally:
         if hub.poll() is None:
@@ -332,10 +336,7 @@ c.JupyterHub.load_roles = [{{"name": "course-admin", "services": ["course-admin"
                 os.killpg(hub.pid, signal.SIGKILL)
                 hub.wait()
         # Whatever a failed check left running is ended here, then reported.
-        deadline = time.time() + 60
-        while any(processes_of(u) for u in USERS) and time.time() < deadline:
-            time.sleep(0.5)
-        left = [(p, command_line(p)) for u in USERS for p in processes_of(u)]
+        left = left_running(USERS, 60)
         for pid, _ in left:
             try:
                 os.kill(pid, signal.SIGKILL)

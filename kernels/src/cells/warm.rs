@@ -10,8 +10,9 @@ const WARM_CELL: &str =
     "let warm = Tensor::ones([3, 8, 8], (Kind::Float, Device::Cpu)) * 0.5;\nwarm";
 
 /// Brings this user's template (in `REPLEARN_CACHE`, never the shared one) up
-/// to date with the library and start-up script. Returns `false` when it already was. Building from nothing takes minutes
-/// (tch is compiled); after a library change only replearn is rebuilt.
+/// to date with the library and start-up script. Returns `false` when it
+/// already was. Building from nothing takes minutes (tch is compiled); after
+/// a library change only replearn is rebuilt.
 pub fn warm(root: &Path, force: bool) -> Result<bool> {
     let dirs = BuildDirs::own_for_root(root);
     let want = fingerprint(root)?;

@@ -69,7 +69,7 @@ fn hub_environment(
             .with_context(|| format!("neither {var} nor HOME is set: set {var}"))
     };
     let search = [
-        cargo_bin.clone(),
+        cargo_bin,
         venv.join("bin"),
         "/usr/local/bin".into(),
         "/usr/bin".into(),
