@@ -50,9 +50,10 @@ step "installing the kernelspec into $prefix"
 step "making the kit readable by every student, writable by none"
 kernelspec="$prefix/share/jupyter/kernels/replearn"
 chmod -R a+rX,go-w "$root" "$cache/evcxr" "$cargo_home" "$rustup_home" "$kernelspec"
-private=("$root"/notebooks/*_source.ipynb "$root/.git")
-mapfile -t -O "${#private[@]}" private < <(find "$root" -path "$root/.venv" -prune -o -name '*_gradescope.zip' -print)
-chmod -R go-rwx "${private[@]}"
+# (The Docker image has none of them: .dockerignore.)
+mapfile -t private < <(find "$root" -path "$root/.venv" -prune -o \
+  \( -path "$root/.git" -o -path "$root/notebooks/*_source.ipynb" -o -name '*_gradescope.zip' \) -print)
+[ ${#private[@]} = 0 ] || chmod -R go-rwx "${private[@]}"
 
 if [ "$(id -u)" = 0 ] && [ -d /etc/profile.d ]; then
   step "naming the shared cache in /etc/profile.d/replearn.sh (replearn-grade in a student's terminal)"
