@@ -65,13 +65,14 @@ pub fn torch_lib_dir(root: &Path) -> Result<PathBuf> {
     )
 }
 
-/// A short stable hash, used to key caches by checkout path.
+/// FNV-1a, 64 bits: the same on every machine and Rust version, unlike
+/// `DefaultHasher` (cache keys, shards and fingerprints must not change).
+pub fn fnv1a(data: &[u8]) -> u64 {
+    data.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// A short stable hash in hex ([`fnv1a`]): keys caches by checkout path,
+/// marks cells and source notebooks.
 pub fn short_hash(data: &[u8]) -> String {
-    // FNV-1a: stable across Rust versions, unlike `DefaultHasher`.
-    let mut h: u64 = 0xcbf29ce484222325;
-    for b in data {
-        h ^= *b as u64;
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    format!("{h:016x}")
+    format!("{:016x}", fnv1a(data))
 }

@@ -36,19 +36,14 @@ impl Shard {
     }
 }
 
-/// FNV-1a, 64 bits: a hash that is the same on every machine and version.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
-}
-
 /// The shard (1-based, of `count`) of an output name: FNV-1a 64 of its bytes, modulo `count`.
 pub fn shard_of(name: &str, count: usize) -> usize {
-    (fnv1a(name.as_bytes()) % count.max(1) as u64) as usize + 1
+    (crate::paths::fnv1a(name.as_bytes()) % count.max(1) as u64) as usize + 1
 }
 
 /// FNV-1a 64 of a file's bytes, in hex: which source notebook graded a folder.
 pub fn fingerprint(bytes: &[u8]) -> String {
-    format!("{:016x}", fnv1a(bytes))
+    crate::paths::short_hash(bytes)
 }
 
 /// What a shard (or an unsharded run) writes next to its folders: `shard.json`.
