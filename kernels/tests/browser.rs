@@ -5,7 +5,7 @@
 //! `$REPLEARN_CACHE/artifacts/browser/`.
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 #[test]
 fn jupyterlab_runs_the_welcome_notebook_and_stops_at_a_panic() {
@@ -14,9 +14,7 @@ fn jupyterlab_runs_the_welcome_notebook_and_stops_at_a_panic() {
         Path::new(&chromium).exists(),
         "{chromium} is missing: run `make test` (it installs Debian's chromium) or `sudo apt-get install chromium`"
     );
-    let cache = std::env::var_os("REPLEARN_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/replearn"));
+    let cache = common::cache_dir();
     let artifacts = cache.join("artifacts/browser");
     let (ok, text) = common::run_venv_script("browser.py", &[artifacts.as_os_str()]);
     assert!(ok, "browser checks failed (screenshots in {}):\n{text}", artifacts.display());

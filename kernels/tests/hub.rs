@@ -7,13 +7,9 @@
 //! (`kernels/tests/hub.py` says what is checked).
 mod common;
 
-use std::path::PathBuf;
-
 #[test]
 fn three_students_on_a_jupyterhub_get_separate_kernels_that_stop_with_their_servers() {
-    let cache = std::env::var_os("REPLEARN_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/replearn"));
+    let cache = common::cache_dir();
     let proxy = cache.join("hub-proxy/node_modules/.bin/configurable-http-proxy");
     let work = tempfile::tempdir().unwrap();
     let (ok, text) = common::run_venv_script(

@@ -1,4 +1,6 @@
 //! What the tests that drive Python scripts from the venv share.
+// Each test crate includes this module and uses only part of it.
+#![allow(dead_code)]
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -6,6 +8,13 @@ use std::process::Command;
 /// The repository's root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// replearn's cache, as `make` sets it (`REPLEARN_CACHE`, else `~/.cache/replearn`).
+pub fn cache_dir() -> PathBuf {
+    std::env::var_os("REPLEARN_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/replearn"))
 }
 
 /// Runs `kernels/tests/<script>` with the venv's Python and `args`, and
