@@ -34,8 +34,6 @@ step() { printf '==> %s\n' "$*"; }
 fail() { printf 'deploy/hub/install.sh: %s\n' "$*" >&2; exit 1; }
 
 command -v cargo >/dev/null || fail "no cargo on PATH: install Rust 1.95 for all users (README, \"Students on a JupyterHub\") and put its bin folder on PATH"
-cargo_home=${CARGO_HOME:-$HOME/.cargo}
-rustup_home=${RUSTUP_HOME:-$HOME/.rustup}
 
 step "building the kit with its caches in $cache (make setup)"
 mkdir -p "$cache"
@@ -46,9 +44,13 @@ make -C "$root" setup REPLEARN_CACHE="$cache"
   || fail "$prefix is not a Jupyter environment (no share/jupyter, no bin/jupyterhub-singleuser): give the prefix the students' servers run from, e.g. /opt/tljh/user"
 step "installing the kernelspec into $prefix"
 "$root/.venv/bin/replearn-kernel" install --venv "$root/.venv" --prefix "$prefix" --shared-cache "$cache"
+kernelspec="$prefix/share/jupyter/kernels/replearn"
+# The toolchain as the kernelspec names it (replearn-kernel install resolved it).
+spec_env() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["env"][sys.argv[2]])' "$kernelspec/kernel.json" "$1"; }
+cargo_home=$(spec_env CARGO_HOME)
+rustup_home=$(spec_env RUSTUP_HOME)
 
 step "making the kit readable by every student, writable by none"
-kernelspec="$prefix/share/jupyter/kernels/replearn"
 chmod -R a+rX,go-w "$root" "$cache/evcxr" "$cargo_home" "$rustup_home" "$kernelspec"
 # (The Docker image has none of them: .dockerignore.)
 mapfile -t private < <(find "$root" -path "$root/.venv" -prune -o \
@@ -62,9 +64,8 @@ fi
 
 if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
   step "checking, as the user nobody, what a student's kernel reads"
-  spec="$kernelspec/kernel.json"
-  path=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["env"]["PATH"])' "$spec")
-  readable=("$spec" "$root/.venv/bin/replearn-kernel" "$root/kernels/startup.evcxr" "$cache"/evcxr/*/template/replearn-ready)
+  path=$(spec_env PATH)
+  readable=("$kernelspec/kernel.json" "$root/.venv/bin/replearn-kernel" "$root/kernels/startup.evcxr" "$cache"/evcxr/*/template/replearn-ready)
   # Arguments: files a student must read, then "--", then files they must not.
   runuser -u nobody -- env -i HOME=/nonexistent PATH="$path" CARGO_HOME="$cargo_home" RUSTUP_HOME="$rustup_home" \
     bash -c 'cargo --version || exit 1
